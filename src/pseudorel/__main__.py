@@ -1,0 +1,3 @@
+from pseudorel.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""The ``pseudorel`` command line. Heavy libraries load inside the commands that need them."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pseudorel.errors import PseudorelError
+
+app = typer.Typer(
+    help="Train retrievers and rerankers for a corpus without relevance judgments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[
+        str, typer.Option(help="BEIR folder, or a name under $PSEUDOREL_DATA_DIR (downloaded if absent).")
+    ],
+    retriever: Annotated[str, typer.Option(help="bm25, dense[:MODEL] or hybrid[:MODEL].")] = "bm25",
+    split: Annotated[str, typer.Option(help="Qrels split to evaluate on.")] = "test",
+    top_k: Annotated[int, typer.Option(help="Documents retrieved per query.")] = 100,
+    output: Annotated[Path | None, typer.Option(help="Folder for run.trec, metrics.json, per_query.tsv.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Encoding batch size (dense).")] = 32,
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 encoding (dense).")] = "fp32",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode even if embeddings are cached.")] = False,
+) -> None:
+    """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""
+    from pseudorel.evaluation.runner import evaluate_retriever, save_report
+
+    dense = {"batch_size": batch_size, "precision": precision, "use_cache": not no_cache}
+    report = evaluate_retriever(dataset, retriever, split=split, top_k=top_k, **({} if retriever == "bm25" else dense))
+    _print_metrics(f"{report.dataset} / {report.split} / {report.retriever}", report.evaluation.aggregate)
+    if output is not None:
+        paths = save_report(report, output)
+        typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline TREC run.")],
+    run_b: Annotated[Path, typer.Argument(help="Run compared with the baseline.")],
+    qrels: Annotated[Path, typer.Option(help="Qrels file (BEIR TSV or TREC).")],
+    measure: Annotated[str, typer.Option(help="Measure to test.")] = "nDCG@10",
+    method: Annotated[str, typer.Option(help="randomization or t.")] = "randomization",
+) -> None:
+    """Paired significance test between two runs on the same judged queries."""
+    from pseudorel.data.readers import read_qrels
+    from pseudorel.data.trec import read_run
+    from pseudorel.evaluation import evaluate_run, paired_test
+
+    judgments = read_qrels(qrels)
+    a = evaluate_run(judgments, read_run(run_a), (measure,))
+    b = evaluate_run(judgments, read_run(run_b), (measure,))
+    name = next(iter(a.aggregate))
+    test = paired_test(a.column(name), b.column(name), name, method=method)
+    typer.echo(
+        f"{name}: A={test.mean_a:.4f} B={test.mean_b:.4f} delta={test.delta:+.4f} "
+        f"p={test.p_value:.4g} ({test.method}, {test.n_queries} queries)"
+    )
+
+
+def _print_metrics(title: str, metrics: dict[str, float]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in metrics:
+        table.add_column(name, justify="right")
+    table.add_row(*(f"{v:.4f}" for v in metrics.values()))
+    Console().print(table)
+
+
+def main() -> None:
+    """Entry point: one-line errors with exit code 2 instead of tracebacks."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("pseudorel")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        app()
+    except PseudorelError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished work is cached; run the command again to resume", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Run a retriever over a dataset split, evaluate it, and save run, metrics and per-query scores."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pseudorel._io import atomic_write
+from pseudorel.data.registry import load_dataset
+from pseudorel.data.trec import write_run
+from pseudorel.data.types import Dataset, Run
+from pseudorel.errors import InputError
+from pseudorel.evaluation.metrics import DEFAULT_MEASURES, Evaluation, evaluate_run
+
+
+@dataclass
+class RetrievalReport:
+    dataset: str
+    retriever: str
+    split: str
+    run: Run
+    evaluation: Evaluation
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate_retriever(
+    dataset: str | Dataset,
+    retriever: str = "bm25",
+    split: str = "test",
+    top_k: int = 100,
+    measures: tuple[str, ...] = DEFAULT_MEASURES,
+    **dense_options,
+) -> RetrievalReport:
+    """Retrieve for the judged queries of ``split`` and score the run against its qrels."""
+    from pseudorel.retrieval.factory import build_retriever, parse_spec
+
+    parse_spec(retriever)  # fail on a bad spec before loading anything
+    start = time.perf_counter()
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, splits=[split])
+    if split not in data.qrels:
+        raise InputError(data.path, f"dataset has no qrels for split '{split}'")
+    queries = data.split_queries(split)
+    seconds = {"load": time.perf_counter() - start}
+
+    start = time.perf_counter()
+    model = build_retriever(retriever, data.corpus, **dense_options)
+    seconds["index"] = time.perf_counter() - start
+    start = time.perf_counter()
+    run = model.search(queries, top_k=top_k)
+    seconds["search"] = time.perf_counter() - start
+    evaluation = evaluate_run(data.qrels[split], run, measures)
+    return RetrievalReport(data.name, retriever, split, run, evaluation, seconds)
+
+
+def save_report(report: RetrievalReport, output: str | Path) -> dict[str, Path]:
+    """Write ``run.trec``, ``metrics.json`` (flat) and ``per_query.tsv`` under ``output``."""
+    output = Path(output)
+    paths = {"run": output / "run.trec", "metrics": output / "metrics.json", "per_query": output / "per_query.tsv"}
+    write_run(report.run, paths["run"], tag=report.retriever.replace(" ", "_"))
+    with atomic_write(paths["metrics"]) as f:
+        json.dump(report.evaluation.aggregate, f, indent=2)
+        f.write("\n")
+    names = list(report.evaluation.aggregate)
+    with atomic_write(paths["per_query"]) as f:
+        f.write("\t".join(["query_id", *names]) + "\n")
+        for qid, scores in report.evaluation.per_query.items():
+            f.write("\t".join([qid, *(f"{scores[n]:.6f}" for n in names)]) + "\n")
+    return paths

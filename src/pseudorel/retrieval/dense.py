@@ -1,0 +1,62 @@
+"""Dense retrieval: a sentence-transformers bi-encoder and an exact faiss inner-product index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pseudorel.data.types import Document, Run
+from pseudorel.retrieval.encoding import encode_texts
+from pseudorel.retrieval.models import DEFAULT_BI_ENCODER, model_fingerprint, resolve_model
+
+
+class DenseRetriever:
+    """Exact nearest-neighbour search over cached document embeddings.
+
+    Cosine models (the sentence-transformers default) are searched on L2-normalised
+    vectors, dot-product models on raw ones.
+    """
+
+    def __init__(
+        self,
+        corpus: dict[str, Document],
+        model: str = DEFAULT_BI_ENCODER,
+        batch_size: int = 32,
+        precision: str = "fp32",
+        use_cache: bool = True,
+        progress: bool = True,
+    ):
+        import faiss
+
+        from pseudorel.retrieval.models import load_bi_encoder
+
+        self.model_name = model
+        self.model = load_bi_encoder(model)
+        self.model_id = model_fingerprint(resolve_model(model))
+        similarity = getattr(self.model, "similarity_fn_name", None) or "cosine"
+        if similarity not in ("cosine", "dot"):
+            raise ValueError(f"{model}: similarity '{similarity}' not supported (cosine or dot)")
+        self.normalize = similarity == "cosine"
+        self.settings = {"batch_size": batch_size, "precision": precision, "use_cache": use_cache}
+        self.progress = progress
+        self.doc_ids = list(corpus)
+        doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], desc="encode corpus")
+        self.index = faiss.IndexFlatIP(doc_emb.shape[1])
+        self.index.add(doc_emb)
+
+    def encode(self, texts: list[str], desc: str = "encode") -> np.ndarray:
+        emb = encode_texts(self.model, texts, self.model_id, progress=self.progress, desc=desc, **self.settings)
+        if self.normalize:
+            norms = np.linalg.norm(emb, axis=1, keepdims=True)
+            emb = emb / np.maximum(norms, 1e-12)
+        return np.ascontiguousarray(emb, dtype=np.float32)
+
+    def search(self, queries: dict[str, str], top_k: int = 100) -> Run:
+        if not queries:
+            return {}
+        qids = list(queries)
+        q_emb = self.encode([queries[q] for q in qids], desc="encode queries")
+        scores, idx = self.index.search(q_emb, min(top_k, len(self.doc_ids)))
+        return {
+            qid: {self.doc_ids[i]: float(s) for i, s in zip(idx[row], scores[row], strict=True) if i >= 0}
+            for row, qid in enumerate(qids)
+        }

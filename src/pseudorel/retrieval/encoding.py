@@ -1,0 +1,99 @@
+"""Encode texts with a sentence-transformers model, cached on disk and resumable.
+
+Texts are sorted by length so each batch pads to similar lengths; the sorted order is
+cut into shards, each saved atomically as it finishes. An interrupted run resumes from
+the last finished shard; a finished run is one ``.npy`` keyed by model and content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+
+from pseudorel._io import atomic_write, cache_root, text_digest
+
+
+def embedding_cache_dir() -> Path:
+    return cache_root() / "embeddings"
+
+
+def _autocast(precision: str):
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if precision == "bf16":
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    raise ValueError(f"unknown precision '{precision}' (use fp32 or bf16)")
+
+
+def _encode_batch(model, texts: list[str], batch_size: int, precision: str, prompt: str | None) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode(), _autocast(precision):
+        out = model.encode(
+            texts,
+            batch_size=batch_size,
+            convert_to_numpy=False,
+            convert_to_tensor=True,
+            show_progress_bar=False,
+            prompt=prompt,
+        )
+    return out.float().cpu().numpy()
+
+
+def encode_texts(
+    model,
+    texts: list[str],
+    model_id: str,
+    batch_size: int = 32,
+    shard_size: int = 512,
+    precision: str = "fp32",
+    prompt: str | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+    desc: str = "encode",
+) -> np.ndarray:
+    """Embeddings of ``texts`` in input order, float32, shape (len(texts), dim).
+
+    ``model_id`` identifies the model's weights (see ``model_fingerprint``); it and the
+    texts, max length, precision and prompt make the cache key.
+    """
+    if not texts:
+        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+    key = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", str(len(texts)), *texts)[:24]
+    root = (cache_dir or embedding_cache_dir()) / key
+    final = root / "embeddings.npy"
+    if use_cache and final.is_file():
+        return np.load(final)
+
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    shards = [order[i : i + shard_size] for i in range(0, len(order), shard_size)]
+    parts: list[np.ndarray] = []
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
+        for number, shard in enumerate(shards):
+            shard_path = root / f"shard_{number:05d}.npy"
+            if use_cache and shard_path.is_file():
+                parts.append(np.load(shard_path))
+            else:
+                emb = _encode_batch(model, [texts[i] for i in shard], batch_size, precision, prompt)
+                if use_cache:
+                    with atomic_write(shard_path, "wb") as f:
+                        np.save(f, emb)
+                parts.append(emb)
+            bar.update(len(shard))
+
+    sorted_emb = np.concatenate(parts).astype(np.float32, copy=False)
+    embeddings = np.empty_like(sorted_emb)
+    embeddings[order] = sorted_emb
+    if use_cache:
+        with atomic_write(final, "wb") as f:
+            np.save(f, embeddings)
+        for shard_path in root.glob("shard_*.npy"):
+            shard_path.unlink()
+    return embeddings

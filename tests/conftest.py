@@ -1,0 +1,67 @@
+"""Shared fixtures: the tiny BEIR dataset, a random tiny bi-encoder, isolated caches."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = FIXTURES / "tiny"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Every test gets its own cache and data directory."""
+    monkeypatch.setenv("PSEUDOREL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PSEUDOREL_DATA_DIR", str(FIXTURES))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tmp_path / "cache"
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_path() -> Path:
+    return TINY
+
+
+def _fixture_words() -> list[str]:
+    words: set[str] = set()
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        words.update(re.findall(r"[a-z0-9]+", (TINY / name).read_text().lower()))
+    return sorted(words)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory) -> Path:
+    """A random 2-layer BERT bi-encoder (mean pooling, normalised) saved in ST format."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("tiny-model")
+    hf_dir = root / "hf"
+    hf_dir.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *_fixture_words(), *"abcdefghijklmnopqrstuvwxyz"]
+    vocab += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    vocab = list(dict.fromkeys(vocab))
+    (hf_dir / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(hf_dir / "vocab.txt")).save_pretrained(hf_dir)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(hf_dir)
+    transformer = models.Transformer(str(hf_dir), max_seq_length=64)
+    pooling = models.Pooling(transformer.get_embedding_dimension(), "mean")
+    model = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu")
+    out = root / "st"
+    model.save(str(out))
+    return out
