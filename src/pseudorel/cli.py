@@ -29,7 +29,9 @@ def evaluate(
     top_k: Annotated[int, typer.Option(help="Documents retrieved per query.")] = 100,
     output: Annotated[Path | None, typer.Option(help="Folder for run.trec, metrics.json, per_query.tsv.")] = None,
     batch_size: Annotated[int, typer.Option(help="Encoding batch size (dense).")] = 32,
-    precision: Annotated[str, typer.Option(help="fp32 or bf16 encoding (dense).")] = "fp32",
+    precision: Annotated[
+        str, typer.Option(help="auto (bf16 where the CPU has native bf16), fp32 or bf16 encoding (dense).")
+    ] = "auto",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode even if embeddings are cached.")] = False,
 ) -> None:
     """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""

@@ -21,7 +21,7 @@ class DenseRetriever:
         corpus: dict[str, Document],
         model: str = DEFAULT_BI_ENCODER,
         batch_size: int = 32,
-        precision: str = "fp32",
+        precision: str = "auto",
         use_cache: bool = True,
         progress: bool = True,
     ):

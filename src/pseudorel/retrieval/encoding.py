@@ -19,6 +19,18 @@ def embedding_cache_dir() -> Path:
     return cache_root() / "embeddings"
 
 
+def resolve_precision(precision: str) -> str:
+    """``auto`` means bf16 where the CPU has native bf16 arithmetic (AVX512-BF16 or AMX), else fp32."""
+    if precision != "auto":
+        return precision
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return "fp32"
+    return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
+
+
 def _autocast(precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()
@@ -50,7 +62,7 @@ def encode_texts(
     model_id: str,
     batch_size: int = 32,
     shard_size: int = 512,
-    precision: str = "fp32",
+    precision: str = "auto",
     prompt: str | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
@@ -62,6 +74,7 @@ def encode_texts(
     ``model_id`` identifies the model's weights (see ``model_fingerprint``); it and the
     texts, max length, precision and prompt make the cache key.
     """
+    precision = resolve_precision(precision)
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
     key = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", str(len(texts)), *texts)[:24]

@@ -1,0 +1,68 @@
+"""Shared helpers for benchmark scripts: machine facts and result files (JSON + Markdown)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pseudorel._io import atomic_write
+
+RESULTS = Path(__file__).parent / "results"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
+
+
+class Report:
+    """Collects results and rewrites ``bench/results/<name>.json`` and ``.md`` after each step."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.started = time.perf_counter()
+        self.meta = {
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+        }
+        self.data: dict = {}
+
+    def save(self, markdown: str, complete: bool = False) -> None:
+        self.meta["wall_seconds"] = round(time.perf_counter() - self.started, 1)
+        self.meta["complete"] = complete
+        payload = {**self.data, "meta": self.meta}
+        with atomic_write(RESULTS / f"{self.name}.json") as f:
+            json.dump(payload, f, indent=2)
+            f.write("\n")
+        m = self.meta
+        header = (
+            f"# {self.name}\n\n"
+            f"- command: `{m['command']}`\n- date: {m['date']}\n"
+            f"- machine: {m['machine']['cores']} cores ({m['machine']['cpu']}), torch {m['machine']['torch']}"
+            f" with {m['machine']['torch_threads']} threads\n"
+            f"- wall time: {m['wall_seconds']} s{'' if complete else ' (partial: still running or interrupted)'}\n\n"
+        )
+        with atomic_write(RESULTS / f"{self.name}.md") as f:
+            f.write(header + markdown)
