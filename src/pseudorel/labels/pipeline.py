@@ -1,0 +1,176 @@
+"""From queries and a corpus to a label table: mine candidates, run the cheap teachers,
+calibrate them without qrels, spend the LLM budget where they are least certain, combine.
+
+Every stage is keyed by the content of its inputs and settings and cached under ``workdir``;
+LLM answers are cached one by one as they arrive, so a killed run resumes without losing
+or repeating a finished judgment.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pseudorel._io import text_digest
+from pseudorel.candidates.mining import MiningSettings, mine_candidates
+from pseudorel.data.types import Document
+from pseudorel.labels.store import StageCache
+from pseudorel.queries.synthetic import synthetic_queries
+from pseudorel.queries.types import Query
+from pseudorel.teachers.calibration import CALIBRATORS
+from pseudorel.teachers.combine import combine_probs, select_for_judging
+from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
+from pseudorel.teachers.rank_fusion import rank_fusion_scores
+from pseudorel.teachers.source_doc import source_doc_probs
+
+logger = logging.getLogger("pseudorel")
+
+CALIBRATION_PREFIX = "calib:"
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    retrievers: tuple[str, ...] = ("bm25", "dense")
+    mining: MiningSettings = field(default_factory=MiningSettings)
+    calibration: str = "platt"
+    calibration_docs: int = 300  # synthetic queries made to fit calibration, label-free
+    cross_encoder: str | None = None
+    llm_budget: int = 0
+    llm_seconds: float | None = None
+    llm_select: str = "uncertain"
+    llm_weight: float = 1.0  # the LLM's weight against each cheap teacher in the combined label
+    judge: JudgeSettings = field(default_factory=JudgeSettings)
+    seed: int = 0
+
+    def cheap_key(self) -> str:
+        d = asdict(self)
+        for k in ("llm_budget", "llm_seconds", "llm_select", "llm_weight", "judge"):
+            d.pop(k)
+        return repr(sorted(d.items()))
+
+
+def corpus_digest(corpus: dict[str, Document]) -> str:
+    return text_digest(*(f"{i}\x01{d.title}\x01{d.text}" for i, d in corpus.items()))
+
+
+def queries_digest(queries: list[Query]) -> str:
+    return text_digest(*(f"{q.id}\x01{q.text}\x01{q.source}\x01{q.doc_id}" for q in queries))
+
+
+def _runs(corpus: dict[str, Document], queries: list[Query], specs: tuple[str, ...], depth: int, **dense_options):
+    from pseudorel.retrieval.factory import build_retriever
+
+    texts = {q.id: q.text for q in queries}
+    return {
+        spec.replace(":", "_"): build_retriever(spec, corpus, **dense_options).search(texts, depth) for spec in specs
+    }
+
+
+def _calibrated(scores: np.ndarray, calib_mask: np.ndarray, positives: np.ndarray, method: str) -> np.ndarray:
+    calibrator = CALIBRATORS[method]().fit(scores[calib_mask], positives[calib_mask])
+    return calibrator.predict(scores)
+
+
+def cheap_labels(
+    corpus: dict[str, Document],
+    queries: list[Query],
+    settings: LabelSettings,
+    cache: StageCache,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Candidates with every cheap teacher's score and calibrated probability."""
+    calib = [
+        Query(CALIBRATION_PREFIX + q.id, q.text, q.source, q.doc_id)
+        for q in synthetic_queries(corpus, ("title", "ict"), seed=settings.seed, max_docs=settings.calibration_docs)
+    ]
+    key = text_digest(corpus_digest(corpus), queries_digest(queries), settings.cheap_key())
+
+    def compute() -> pd.DataFrame:
+        everything = queries + calib
+        runs = _runs(corpus, everything, settings.retrievers, settings.mining.depth, progress=progress)
+        frame = mine_candidates(everything, runs, settings.mining)
+        frame["calibration_only"] = frame["query_id"].str.startswith(CALIBRATION_PREFIX)
+        calib_mask = frame["calibration_only"].to_numpy()
+        positives = frame["is_source_doc"].to_numpy(dtype=int)
+        frame["score_fusion"] = rank_fusion_scores(frame)
+        frame["prob_fusion"] = _calibrated(
+            frame["score_fusion"].to_numpy(), calib_mask, positives, settings.calibration
+        )
+        frame["prob_source"] = source_doc_probs(frame)
+        if settings.cross_encoder:
+            from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
+
+            teacher = CrossEncoderTeacher(settings.cross_encoder)
+            passages = [corpus[d].full_text for d in frame["doc_id"]]
+            frame["score_ce"] = teacher.score(frame["query_text"].tolist(), passages, progress=progress)
+            frame["prob_ce"] = _calibrated(frame["score_ce"].to_numpy(), calib_mask, positives, settings.calibration)
+        return frame
+
+    return cache.get_or_compute("cheap", key, compute)
+
+
+def judge_pairs(
+    frame: pd.DataFrame,
+    corpus: dict[str, Document],
+    judge: LLMJudge,
+    indices: np.ndarray,
+    max_seconds: float | None = None,
+    progress: bool = True,
+) -> tuple[np.ndarray, list[str | None], dict]:
+    """LLM soft labels for rows ``indices`` (NaN elsewhere, and where a judgment failed)."""
+    from tqdm.auto import tqdm
+
+    probs = np.full(len(frame), np.nan)
+    errors: list[str | None] = [None] * len(frame)
+    pairs = [(frame["query_text"].iat[i], corpus[frame["doc_id"].iat[i]].full_text) for i in indices]
+    start = time.perf_counter()
+    judged = failed = 0
+    with tqdm(total=len(pairs), desc="LLM judge", unit="pair", disable=not progress) as bar:
+        for position, judgment in judge.judge_many(pairs, max_seconds=max_seconds):
+            row = indices[position]
+            if judgment.label is None:
+                errors[row] = judgment.error
+                failed += 1
+            else:
+                probs[row] = judgment.label
+                judged += 1
+            bar.update(1)
+    stats = {"requested": len(pairs), "judged": judged, "failed": failed, "seconds": time.perf_counter() - start}
+    if failed:
+        logger.warning("LLM judge: %d of %d pairs failed (see llm_error)", failed, len(pairs))
+    return probs, errors, stats
+
+
+def label_pairs(
+    corpus: dict[str, Document],
+    queries: list[Query],
+    settings: LabelSettings,
+    workdir,
+    backend=None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict]:
+    """The label table for ``queries`` (calibration-only rows removed) and run statistics."""
+    cache = StageCache(workdir)
+    frame = cheap_labels(corpus, queries, settings, cache, progress=progress)
+    frame = frame[~frame["calibration_only"]].drop(columns="calibration_only").reset_index(drop=True)
+    teachers = {"fusion": frame["prob_fusion"].to_numpy(), "source": frame["prob_source"].to_numpy()}
+    if "prob_ce" in frame:
+        teachers["ce"] = frame["prob_ce"].to_numpy()
+    frame["prob_cheap"] = combine_probs(teachers)
+    stats: dict = {"pairs": len(frame), "queries": frame["query_id"].nunique()}
+    if backend is not None and settings.llm_budget > 0:
+        indices = select_for_judging(
+            frame["prob_cheap"].to_numpy(), settings.llm_budget, settings.llm_select, settings.seed
+        )
+        judge = LLMJudge(backend, settings.judge)
+        probs, errors, stats["llm"] = judge_pairs(frame, corpus, judge, indices, settings.llm_seconds, progress)
+        frame["prob_llm"] = probs
+        frame["llm_error"] = errors
+        teachers["llm"] = probs
+    weights = {"llm": settings.llm_weight * (len(teachers) - 1)} if "llm" in teachers else None
+    frame["label"] = combine_probs(teachers, weights)
+    return frame, stats

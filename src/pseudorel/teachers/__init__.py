@@ -1,0 +1,1 @@
+"""Teachers: score (query, document) pairs and turn scores into probabilities."""
