@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pseudorel.data.readers import read_corpus, read_qrels, read_queries
+from pseudorel.data.readers import _iter_lines, read_corpus, read_qrels, read_queries
 from pseudorel.data.types import Dataset
 from pseudorel.errors import InputError
 
@@ -13,6 +13,22 @@ def available_splits(folder: str | Path) -> list[str]:
     """Split names that have a qrels file in a BEIR folder."""
     qrels_dir = Path(folder) / "qrels"
     return sorted(p.stem for p in qrels_dir.glob("*.tsv")) if qrels_dir.is_dir() else []
+
+
+def split_query_ids(folder: str | Path, split: str) -> list[str]:
+    """The query ids of a split, in file order. Only the id column is read: no judgment is
+    looked at, so a label-free pipeline can take a dataset's train queries as unlabeled input."""
+    path = Path(folder) / "qrels" / f"{split}.tsv"
+    if not path.is_file():
+        found = ", ".join(available_splits(folder)) or "none"
+        raise InputError(path, f"no qrels for split '{split}' (splits found: {found})")
+    ids: dict[str, None] = {}
+    for number, line in _iter_lines(path):
+        parts = line.split()
+        if not parts or (number == 1 and parts[0] == "query-id"):
+            continue
+        ids[parts[0]] = None
+    return list(ids)
 
 
 def load_beir(folder: str | Path, splits: list[str] | None = None, name: str | None = None) -> Dataset:

@@ -7,40 +7,91 @@ runtime reuse the cached prefix; framing the task for the domain mattered most.
 
 from __future__ import annotations
 
-#: How each domain names the two sides of a pair and what "relevant" means there.
-DOMAINS = {
-    "generic": ("search query", "passage", "the passage answers or is highly relevant to the search query"),
-    "claim": ("claim", "abstract", "the abstract is direct scientific evidence that supports or refutes the claim"),
-    "question": ("question", "passage", "the passage answers the question"),
-    "topic": ("topic", "document", "the document is about the topic"),
-}
+from dataclasses import dataclass
 
-GRADED = (
-    "You judge search results. Given a {q} and a {p}, rate how well {rel_short} on a 0-3 scale:\n"
-    "3 = perfectly: {rel}.\n"
-    "2 = highly relevant, but partly or indirectly.\n"
-    "1 = related to the {q}'s subject, but not useful for it.\n"
-    "0 = unrelated.\n"
-    "Answer with the single digit only."
-)
-BINARY = (
-    "You judge search results. Given a {q} and a {p}, answer yes if {rel}, otherwise no.\nAnswer with yes or no only."
-)
+
+@dataclass(frozen=True)
+class Domain:
+    role: str  # who the judge is
+    query: str  # what a query is called
+    passage: str  # what a document is called
+    grades: tuple[str, str, str, str]  # meaning of 0, 1, 2, 3
+    yes: str  # when the binary answer is yes
+
+
+DOMAINS = {
+    "generic": Domain(
+        "You are a search quality rater.",
+        "search query",
+        "passage",
+        (
+            "the passage has nothing to do with the query",
+            "the passage is related to the query but does not answer it",
+            "the passage has some answer for the query, but it is unclear or hidden among extraneous information",
+            "the passage is dedicated to the query and contains the exact answer",
+        ),
+        "the passage answers the query",
+    ),
+    "claim": Domain(
+        "You are an expert scientific fact-checker.",
+        "claim",
+        "abstract",
+        (
+            "the abstract is unrelated to the claim",
+            "the abstract is on the same general topic but is not evidence about this claim",
+            "the abstract is partial or indirect evidence about the claim",
+            "the abstract directly supports or refutes the claim",
+        ),
+        "the abstract is evidence that supports or refutes the claim",
+    ),
+    "question": Domain(
+        "You are an expert answering questions from documents.",
+        "question",
+        "passage",
+        (
+            "the passage is unrelated to the question",
+            "the passage is on the question's topic but does not answer it",
+            "the passage partly answers the question",
+            "the passage fully answers the question",
+        ),
+        "the passage answers the question",
+    ),
+    "topic": Domain(
+        "You are a librarian indexing documents by topic.",
+        "topic",
+        "document",
+        (
+            "the document is not about the topic",
+            "the document mentions the topic in passing",
+            "the document is partly about the topic",
+            "the document is mainly about the topic",
+        ),
+        "the document is about the topic",
+    ),
+}
 
 
 def system_prompt(domain: str, scale: str) -> str:
     if domain not in DOMAINS:
         raise ValueError(f"unknown judge domain '{domain}' (one of {', '.join(DOMAINS)})")
-    q, p, rel = DOMAINS[domain]
-    template = {"graded": GRADED, "binary": BINARY}.get(scale)
-    if template is None:
-        raise ValueError(f"unknown judge scale '{scale}' (graded or binary)")
-    return template.format(q=q, p=p, rel=rel, rel_short=f"the {p} serves the {q}")
+    d = DOMAINS[domain]
+    if scale == "graded":
+        levels = "\n".join(f"{g} = {text}" for g, text in reversed(list(enumerate(d.grades))))
+        return (
+            f"{d.role} You will see a {d.query} and a {d.passage}. Rate the {d.passage} for the {d.query} "
+            f"on this scale:\n{levels}\nAnswer with the single digit only."
+        )
+    if scale == "binary":
+        return (
+            f"{d.role} You will see a {d.query} and a {d.passage}. Answer yes if {d.yes}, "
+            "otherwise no. Answer with yes or no only."
+        )
+    raise ValueError(f"unknown judge scale '{scale}' (graded or binary)")
 
 
 def user_prompt(domain: str, query: str, passage: str) -> str:
-    q, p, _ = DOMAINS[domain]
-    return f"{q.capitalize()}: {query}\n{p.capitalize()}: {passage}\nScore:"
+    d = DOMAINS[domain]
+    return f"{d.query.capitalize()}: {query}\n{d.passage.capitalize()}: {passage}\nScore:"
 
 
 def truncate_words(text: str, max_words: int | None) -> str:

@@ -17,4 +17,4 @@ def rank_fusion_scores(candidates: pd.DataFrame, k: int = 60) -> np.ndarray:
     if not columns:
         raise ValueError("candidate table has no rank_<retriever> columns")
     ranks = candidates[columns].to_numpy(dtype=float)
-    return np.nansum(np.where(np.isnan(ranks), 0.0, 1.0 / (k + np.nan_to_num(ranks, nan=0.0))), axis=1)
+    return np.nansum(1.0 / (k + ranks), axis=1)  # NaN ranks (not retrieved) drop out of the sum

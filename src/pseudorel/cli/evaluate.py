@@ -1,22 +1,13 @@
-"""The ``pseudorel`` command line. Heavy libraries load inside the commands that need them."""
+"""``pseudorel evaluate`` and ``pseudorel compare``."""
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pseudorel.errors import PseudorelError
-
-app = typer.Typer(
-    help="Train retrievers and rerankers for a corpus without relevance judgments.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+from pseudorel.cli.app import app
 
 
 @app.command()
@@ -78,25 +69,3 @@ def _print_metrics(title: str, metrics: dict[str, float]) -> None:
         table.add_column(name, justify="right")
     table.add_row(*(f"{v:.4f}" for v in metrics.values()))
     Console().print(table)
-
-
-def main() -> None:
-    """Entry point: one-line errors with exit code 2 instead of tracebacks."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    logger = logging.getLogger("pseudorel")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        app()
-    except PseudorelError as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished work is cached; run the command again to resume", err=True)
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

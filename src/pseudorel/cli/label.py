@@ -1,0 +1,126 @@
+"""``pseudorel queries`` and ``pseudorel label``: queries and pseudo-labels without judgments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pseudorel.cli.app import app
+from pseudorel.errors import UsageError
+
+DatasetOpt = Annotated[
+    str | None, typer.Option(help="BEIR folder or name (its corpus and queries; qrels are not read).")
+]
+CorpusOpt = Annotated[Path | None, typer.Option(help="Corpus file (JSONL/CSV/TSV) instead of --dataset.")]
+
+
+def _load_corpus(dataset: str | None, corpus: Path | None):
+    from pseudorel.data import load_dataset, read_corpus
+
+    if (dataset is None) == (corpus is None):
+        raise UsageError("give exactly one of --dataset or --corpus")
+    if corpus is not None:
+        return read_corpus(corpus), {}, None
+    ds = load_dataset(dataset, splits=[])
+    return ds.corpus, ds.queries, ds.path
+
+
+@app.command()
+def queries(
+    output: Annotated[Path, typer.Option(help="JSONL of queries with their source and source document.")],
+    dataset: DatasetOpt = None,
+    corpus: CorpusOpt = None,
+    kinds: Annotated[str, typer.Option(help="Comma-separated: title, ict, span.")] = "title,ict",
+    max_docs: Annotated[int | None, typer.Option(help="Sample this many documents.")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    show: Annotated[int, typer.Option(help="Print this many queries for a person to read.")] = 10,
+) -> None:
+    """Make synthetic queries from documents (no LLM needed), each with its source document."""
+    from pseudorel.queries import synthetic_queries, write_queries
+
+    docs, _, _ = _load_corpus(dataset, corpus)
+    made = synthetic_queries(docs, [k.strip() for k in kinds.split(",") if k.strip()], seed=seed, max_docs=max_docs)
+    write_queries(made, output)
+    for q in made[:show]:
+        typer.echo(f"[{q.source}:{q.doc_id}] {q.text}")
+    typer.echo(f"wrote {len(made)} queries to {output}")
+
+
+@app.command()
+def label(
+    output: Annotated[Path, typer.Option(help="Label table (Parquet) to write.")],
+    dataset: DatasetOpt = None,
+    corpus: CorpusOpt = None,
+    queries_file: Annotated[
+        Path | None, typer.Option("--queries", help="Queries: a file from `pseudorel queries`, or a log (JSONL/TSV).")
+    ] = None,
+    split_queries: Annotated[
+        str | None, typer.Option(help="Use the dataset's queries of this split, without reading its judgments.")
+    ] = None,
+    synthetic: Annotated[str | None, typer.Option(help="Also make synthetic queries of these kinds.")] = None,
+    retrievers: Annotated[str, typer.Option(help="Candidate retrievers, e.g. bm25,dense,dense:MODEL.")] = "bm25,dense",
+    top: Annotated[int, typer.Option(help="Top candidates per retriever.")] = 10,
+    deep: Annotated[int, typer.Option(help="Deeper candidates sampled per query.")] = 5,
+    cross_encoder: Annotated[str | None, typer.Option(help="A CrossEncoder folder to use as a teacher.")] = None,
+    llm: Annotated[str | None, typer.Option(help="http(s)://server/v1, gguf:NAME or a .gguf path.")] = None,
+    llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
+    llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
+    llm_seconds: Annotated[float | None, typer.Option(help="Stop starting LLM judgments after this long.")] = None,
+    select: Annotated[str, typer.Option(help="uncertain or random pairs for the LLM.")] = "uncertain",
+    judge_domain: Annotated[str, typer.Option(help="generic, claim, question or topic.")] = "generic",
+    judge_scale: Annotated[str, typer.Option(help="graded (0-3) or binary.")] = "graded",
+    judge_words: Annotated[int, typer.Option(help="Passage words shown to the judge.")] = 120,
+    parallel: Annotated[int, typer.Option(help="LLM requests in flight.")] = 1,
+    workdir: Annotated[Path | None, typer.Option(help="Stage cache (default: beside --output).")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Label (query, document) pairs with cheap teachers and an optional budgeted LLM judge."""
+    from pseudorel.candidates import MiningSettings
+    from pseudorel.data.beir import split_query_ids
+    from pseudorel.labels.pipeline import LabelSettings, label_pairs
+    from pseudorel.labels.store import save_labels
+    from pseudorel.queries import Query, queries_from_log, read_query_file, synthetic_queries
+    from pseudorel.teachers.llm_judge import JudgeSettings
+
+    docs, dataset_queries, folder = _load_corpus(dataset, corpus)
+    chosen: list[Query] = []
+    if queries_file is not None:
+        jsonl = queries_file.suffix.lower() == ".jsonl"
+        chosen += read_query_file(queries_file) if jsonl else queries_from_log(queries_file)
+    if split_queries is not None:
+        if folder is None:
+            raise UsageError("--split-queries needs --dataset")
+        chosen += [
+            Query(qid, dataset_queries[qid]) for qid in split_query_ids(folder, split_queries) if qid in dataset_queries
+        ]
+    if synthetic:
+        chosen += synthetic_queries(docs, [k.strip() for k in synthetic.split(",")], seed=seed)
+    if not chosen:
+        raise UsageError("no queries: give --queries, --split-queries or --synthetic")
+    settings = LabelSettings(
+        retrievers=tuple(r.strip() for r in retrievers.split(",") if r.strip()),
+        mining=MiningSettings(top=top, deep=deep, seed=seed),
+        cross_encoder=cross_encoder,
+        llm_budget=llm_budget if llm else 0,
+        llm_seconds=llm_seconds,
+        llm_select=select,
+        judge=JudgeSettings(scale=judge_scale, domain=judge_domain, max_passage_words=judge_words, parallel=parallel),
+        seed=seed,
+    )
+    workdir = workdir or output.parent / ".pseudorel-work"
+    backend = None
+    if llm:
+        from pseudorel.llm.factory import make_backend
+
+        backend = make_backend(llm, workdir / "llm-cache.sqlite", model=llm_model, parallel=parallel)
+    frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend)
+    save_labels(frame, output)
+    typer.echo(f"labelled {stats['pairs']} pairs for {stats['queries']} queries -> {output}")
+    if "llm" in stats:
+        s = stats["llm"]
+        cached = f", {backend.hits} from cache" if backend is not None else ""
+        typer.echo(
+            f"LLM: {s['judged']} judged, {s['failed']} failed of {s['requested']} in {s['seconds']:.1f} s{cached}"
+        )

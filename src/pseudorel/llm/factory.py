@@ -1,0 +1,20 @@
+"""Build a cached chat backend from a spec: an http(s) URL, ``gguf:NAME`` or a ``.gguf`` path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pseudorel.llm.backend import CachedBackend, ResponseCache
+from pseudorel.llm.openai_http import OpenAIChatBackend
+
+
+def make_backend(spec: str, cache_path: str | Path, model: str = "default", parallel: int = 1, api_key=None):
+    """``http://host:port/v1`` (any OpenAI-compatible server; ``model`` names the served model),
+    ``gguf:qwen2.5-coder-1.5b`` (a known local model) or ``path/to/model.gguf``."""
+    if spec.startswith(("http://", "https://")):
+        backend = OpenAIChatBackend(spec, model, api_key=api_key)
+    else:
+        from pseudorel.llm.local_gguf import LocalGGUFBackend
+
+        backend = LocalGGUFBackend(spec.removeprefix("gguf:"), parallel=parallel)
+    return CachedBackend(backend, ResponseCache(cache_path))

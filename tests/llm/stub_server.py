@@ -1,0 +1,91 @@
+"""A stub OpenAI-compatible chat server for tests: grades by word overlap, on localhost.
+
+Run as a script (``python stub_server.py PORTFILE``) or start in-process with ``start()``.
+Mode ``grade`` answers with top_logprobs over "0".."3"; ``text`` answers a bare digit with
+no logprobs; ``garbage`` answers a sentence; ``error`` returns HTTP 500.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def overlap_grade(user: str) -> float:
+    lines = [line.split(":", 1)[1] for line in user.splitlines() if ":" in line][:2]
+    if len(lines) < 2:
+        return 0.0
+    q, p = (set(re.findall(r"[a-z]{3,}", part.lower())) for part in lines)
+    return 3.0 * len(q & p) / max(len(q), 1)
+
+
+class StubState:
+    def __init__(self, mode: str = "grade", delay: float = 0.0):
+        self.mode = mode
+        self.delay = delay
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+
+
+def make_handler(state: StubState):
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                state.requests.append(body)
+            time.sleep(state.delay)
+            if state.mode == "error":
+                self.send_response(500)
+                self.end_headers()
+                self.wfile.write(b"boom")
+                return
+            user = body["messages"][-1]["content"]
+            grade = overlap_grade(user)
+            if state.mode == "garbage":
+                answer = {"choices": [{"message": {"role": "assistant", "content": "I think so"}}]}
+            elif state.mode == "text":
+                answer = {"choices": [{"message": {"role": "assistant", "content": str(round(grade))}}]}
+            else:
+                weights = [math.exp(-((g - grade) ** 2)) for g in range(4)]
+                total = sum(weights)
+                top = [{"token": str(g), "logprob": math.log(w / total)} for g, w in enumerate(weights)]
+                top.append({"token": "The", "logprob": -9.0})
+                best = max(range(4), key=lambda g: weights[g])
+                answer = {
+                    "choices": [
+                        {
+                            "message": {"role": "assistant", "content": str(best)},
+                            "logprobs": {"content": [{"token": str(best), "top_logprobs": top}]},
+                        }
+                    ]
+                }
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+def start(mode: str = "grade", delay: float = 0.0) -> tuple[ThreadingHTTPServer, StubState, str]:
+    state = StubState(mode, delay)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, state, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+if __name__ == "__main__":
+    server, state, url = start(sys.argv[2] if len(sys.argv) > 2 else "grade")
+    with open(sys.argv[1], "w") as f:
+        f.write(url)
+    threading.Event().wait()
