@@ -33,6 +33,7 @@ from pseudorel.teachers.combine import combine_probs, select_for_judging
 from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
 
 WORK = Path(__file__).parent / "cache" / "label_quality"
+FUSION = "rank fusion (calibrated)"
 #: How each corpus frames the judge's task: a user setting describing the corpus, not tuned.
 DOMAIN = {"scifact": "claim", "nfcorpus": "generic"}
 #: Judge settings compared on pairs with known answers; "plain" is the baseline for speed.
@@ -120,12 +121,14 @@ def round_trip(ds, n_docs: int = 300) -> dict:
     return {"bm25_top10_rate": rates, "examples": [f"[{q.source}] {q.text}" for q in sample]}
 
 
-def bench_dataset(name: str, llm: str | None, budget: int, llm_weight: float, first: bool, report: Report) -> dict:
+def bench_dataset(
+    name: str, retrievers: tuple[str, ...], llm: str | None, budget: int, llm_weight: float, first: bool, report: Report
+) -> dict:
     folder = SHARED_DATA / name
     ds = load_beir(folder, splits=[])  # no judgments read while labelling
     train = [Query(q, ds.queries[q]) for q in split_query_ids(folder, "train") if q in ds.queries]
     workdir = WORK / name
-    settings = LabelSettings(retrievers=("bm25", "dense", "dense:mpnet"))
+    settings = LabelSettings(retrievers=retrievers)
     start = time.perf_counter()
     frame, _ = label_pairs(ds.corpus, train, settings, workdir)
     result: dict = {"train_queries": len(train), "pairs": len(frame), "cheap_seconds": time.perf_counter() - start}
@@ -133,7 +136,7 @@ def bench_dataset(name: str, llm: str | None, budget: int, llm_weight: float, fi
     qrels = load_beir(folder, splits=["train"]).qrels["train"]  # only now: to measure the teachers
     y = np.array([int(qrels.get(q, {}).get(d, 0) > 0) for q, d in zip(frame.query_id, frame.doc_id, strict=True)])
     fusion = frame["prob_fusion"].to_numpy()
-    teachers = {"rank fusion (BM25+MiniLM+mpnet)": fusion}
+    teachers = {FUSION: fusion}
     for column, label in (("rank_bm25", "BM25 rank alone"), ("rank_dense", "MiniLM rank alone")):
         teachers[label] = -np.nan_to_num(frame[column].to_numpy(), nan=1e6)
     result["teachers"] = {t: quality(y, p) for t, p in teachers.items() if not t.endswith("alone")}
@@ -218,6 +221,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["scifact", "nfcorpus"])
     parser.add_argument("--llm", default="gguf:qwen2.5-coder-1.5b")
+    parser.add_argument(
+        "--retrievers",
+        default="bm25,dense",
+        help="fused by the rank-fusion teacher; add dense:mpnet for a second model",
+    )
     parser.add_argument("--llm-budget", type=int, default=300)
     parser.add_argument("--llm-weight", type=float, default=1.0)
     parser.add_argument("--no-study", action="store_true", help="skip the settings study and random-pairs run")
@@ -235,7 +243,7 @@ def main() -> None:
     best = study.get("domain prompt, 120 words", {})
     plain = study.get("plain (generic prompt, full passage)", {})
     report.data["headline"] = {
-        "scifact_fusion_auc": sci.get("teachers", {}).get("rank fusion (BM25+MiniLM+mpnet)", {}).get("auc"),
+        "scifact_fusion_auc": sci.get("teachers", {}).get(FUSION, {}).get("auc"),
         "scifact_llm_auc": sci.get("llm_random", {}).get("on_judged_pairs", {}).get("llm", {}).get("auc"),
         "scifact_combined_auc": sci.get("llm_uncertain", {}).get("all_pairs_combined", {}).get("auc"),
         "judge_pairs_per_s": sci.get("llm_uncertain", {}).get("pairs_per_s"),

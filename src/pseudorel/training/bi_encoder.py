@@ -1,0 +1,149 @@
+"""Train a bi-encoder student on pseudo-labels with the sentence-transformers trainer.
+
+Checkpoints go to ``output/checkpoints`` and an interrupted run resumes from the last one;
+the finished model is saved in sentence-transformers format with a model card that records
+the teacher, the labels, the loss and the data. A held-out slice of the pseudo-labels (no
+qrels) drives evaluation and keeps the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pseudorel.training.examples import Examples
+
+#: Which label column each loss needs.
+LABEL_KIND = {
+    "bixse": "soft",
+    "margin_mse": "soft",
+    "kl": "soft",
+    "label_weakening": "row_id",
+}
+
+
+@dataclass
+class TrainSettings:
+    loss: str = "infonce"
+    loss_kwargs: dict = field(default_factory=dict)
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    max_seq_length: int = 256
+    bf16: bool = True  # bf16 autocast on CPU (see bench: 2.6x encoding speed, same nDCG)
+    eval_fraction: float = 0.1  # held-out pseudo-labels for the label-free model selection
+    eval_steps: int | None = None  # default: about four evaluations
+    seed: int = 0
+
+
+def _split(examples: Examples, fraction: float, seed: int) -> tuple[Examples, Examples | None]:
+    import random
+
+    qids = sorted(set(examples.query_ids))
+    if fraction <= 0 or len(qids) < 10:
+        return examples, None
+    held = set(random.Random(seed).sample(qids, max(1, int(len(qids) * fraction))))
+
+    def pick(keep):
+        idx = [i for i, q in enumerate(examples.query_ids) if (q in held) == keep]
+        return Examples(*([getattr(examples, f)[i] for i in idx] for f in ("queries", "docs", "labels", "query_ids")))
+
+    return pick(False), pick(True)
+
+
+def train_bi_encoder(
+    base_model: str,
+    examples: Examples,
+    output: str | Path,
+    settings: TrainSettings | None = None,
+    card: dict | None = None,
+):
+    """Fine-tune ``base_model`` on ``examples``; returns the trained SentenceTransformer."""
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers.base.sampler import BatchSamplers
+    from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    from pseudorel.retrieval.models import resolve_model
+    from pseudorel.training.callbacks import TargetSetUpdater
+    from pseudorel.training.losses import LOSSES
+
+    settings = settings or TrainSettings()
+    output = Path(output)
+    if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():
+        return SentenceTransformer(str(output), device="cpu")  # finished earlier
+    train, held_out = _split(examples, settings.eval_fraction, settings.seed)
+    if len(train) == 0:
+        raise ValueError("no training examples")
+    model = SentenceTransformer(resolve_model(base_model), device="cpu")
+    model.max_seq_length = settings.max_seq_length
+    loss = LOSSES[settings.loss](model, **settings.loss_kwargs)
+    dataset = train.to_dataset(LABEL_KIND.get(settings.loss, "none"))
+    steps = math.ceil(len(train) / settings.batch_size * settings.epochs)
+    eval_steps = settings.eval_steps or max(1, steps // 4)
+    evaluator = None
+    if held_out is not None:
+        evaluator = TripletEvaluator(
+            anchors=held_out.queries,
+            positives=[d[0] for d in held_out.docs],
+            negatives=[d[1] for d in held_out.docs],
+            name="pseudo",
+            show_progress_bar=False,
+        )
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(output / "checkpoints"),
+        num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        warmup_ratio=settings.warmup_ratio,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+        bf16=settings.bf16,
+        use_cpu=True,
+        seed=settings.seed,
+        save_strategy="steps",
+        save_steps=eval_steps,
+        save_total_limit=2,
+        eval_strategy="steps" if evaluator else "no",
+        eval_steps=eval_steps if evaluator else None,
+        load_best_model_at_end=evaluator is not None,
+        metric_for_best_model="eval_pseudo_cosine_accuracy" if evaluator else None,
+        logging_steps=max(1, eval_steps // 2),
+        report_to="none",
+        disable_tqdm=False,
+        dataloader_drop_last=False,
+    )
+    callbacks = [TargetSetUpdater(loss, train)] if settings.loss == "label_weakening" else []
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator, callbacks=callbacks
+    )
+    checkpoints = list((output / "checkpoints").glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=bool(checkpoints))
+    model.save(str(output))
+    record = {
+        "base_model": base_model,
+        "training": asdict(settings),
+        "examples": len(train),
+        "held_out_examples": 0 if held_out is None else len(held_out),
+        "steps": steps,
+        **(card or {}),
+    }
+    _write_card(output, record)
+    shutil.rmtree(output / "checkpoints", ignore_errors=True)
+    return model
+
+
+def _write_card(output: Path, record: dict) -> None:
+    from pseudorel._io import atomic_write
+
+    with atomic_write(output / "pseudorel.json") as f:
+        json.dump(record, f, indent=2, default=str)
+    readme = output / "README.md"
+    text = readme.read_text() if readme.is_file() else ""
+    lines = ["", "## Trained by pseudorel (no human relevance judgments)", ""]
+    lines += [f"- **{k}**: {json.dumps(v, default=str)}" for k, v in record.items()]
+    with atomic_write(readme) as f:
+        f.write(text + "\n".join(lines) + "\n")

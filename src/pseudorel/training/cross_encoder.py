@@ -1,0 +1,89 @@
+"""Train a cross-encoder student (a reranker) on soft pseudo-labels, pointwise.
+
+Initialised from the bi-encoder's transformer weights (all-MiniLM-L6-v2 by default) with a
+new one-logit head, trained with binary cross-entropy against the teacher's probability
+for each (query, document) pair, and saved in sentence-transformers CrossEncoder format.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pseudorel.data.types import Document
+
+
+@dataclass
+class CrossTrainSettings:
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    max_length: int = 256
+    bf16: bool = True
+    seed: int = 0
+
+
+def train_cross_encoder(
+    base_model: str,
+    labels: pd.DataFrame,
+    corpus: dict[str, Document],
+    output: str | Path,
+    settings: CrossTrainSettings | None = None,
+    card: dict | None = None,
+):
+    """Fit a CrossEncoder to the ``label`` column of a label table (rows without a label are skipped)."""
+    from datasets import Dataset
+    from sentence_transformers import CrossEncoder
+    from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+    from pseudorel.retrieval.models import resolve_model
+    from pseudorel.training.bi_encoder import _write_card
+
+    settings = settings or CrossTrainSettings()
+    output = Path(output)
+    if (output / "config.json").is_file() and (output / "pseudorel.json").is_file():
+        return CrossEncoder(str(output), device="cpu")
+    rows = labels.dropna(subset=["label"])
+    if rows.empty:
+        raise ValueError("no labelled pairs to train on")
+    dataset = Dataset.from_dict(
+        {
+            "query": rows["query_text"].tolist(),
+            "document": [corpus[d].full_text for d in rows["doc_id"]],
+            "label": rows["label"].astype(float).tolist(),
+        }
+    )
+    model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=settings.max_length, device="cpu")
+    steps = math.ceil(len(dataset) / settings.batch_size * settings.epochs)
+    args = CrossEncoderTrainingArguments(
+        output_dir=str(output / "checkpoints"),
+        num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        warmup_ratio=settings.warmup_ratio,
+        bf16=settings.bf16,
+        use_cpu=True,
+        seed=settings.seed,
+        save_strategy="steps",
+        save_steps=max(1, steps // 4),
+        save_total_limit=1,
+        logging_steps=max(1, steps // 8),
+        report_to="none",
+    )
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=BinaryCrossEntropyLoss(model))
+    trainer.train(resume_from_checkpoint=bool(list((output / "checkpoints").glob("checkpoint-*"))))
+    model.save(str(output))
+    _write_card(output, {"base_model": base_model, "training": asdict(settings), "pairs": len(dataset), **(card or {})})
+    shutil.rmtree(output / "checkpoints", ignore_errors=True)
+    return model
+
+
+def load_card(folder: str | Path) -> dict:
+    return json.loads((Path(folder) / "pseudorel.json").read_text())

@@ -1,0 +1,76 @@
+"""Turn a label table into training examples: (query, positive, negatives) with soft labels.
+
+For each query, candidates whose label is at least ``positive_threshold`` can be positives
+(the best ``max_positives``); candidates below ``negative_threshold`` are hard negatives,
+taken from the top of the retrievers' fused ranking (the confusable ones). Queries with no
+candidate above the threshold are skipped.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pseudorel.data.types import Document
+
+
+@dataclass(frozen=True)
+class ExampleSettings:
+    negatives: int = 3
+    positive_threshold: float = 0.5
+    negative_threshold: float = 0.3
+    max_positives: int = 1
+    hard_pool: int = 10  # negatives are sampled among the this-many best-ranked non-relevant candidates
+    seed: int = 0
+
+
+@dataclass
+class Examples:
+    queries: list[str]
+    docs: list[list[str]]  # [positive, negative_1, ..., negative_k] per example
+    labels: list[list[float]]  # the teacher's label for each of those documents
+    query_ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    def to_dataset(self, label_kind: str):
+        """A datasets.Dataset with columns query, positive, negative_1..k and ``label``:
+        the soft labels (``soft``), the row id (``row_id``, for label weakening) or none."""
+        from datasets import Dataset
+
+        columns: dict[str, list] = {"query": self.queries, "positive": [d[0] for d in self.docs]}
+        for j in range(1, len(self.docs[0]) if self.docs else 1):
+            columns[f"negative_{j}"] = [d[j] for d in self.docs]
+        if label_kind == "soft":
+            columns["label"] = self.labels
+        elif label_kind == "row_id":
+            columns["label"] = list(range(len(self)))
+        elif label_kind != "none":
+            raise ValueError(f"unknown label kind '{label_kind}'")
+        return Dataset.from_dict(columns)
+
+
+def build_examples(
+    labels: pd.DataFrame, corpus: dict[str, Document], settings: ExampleSettings | None = None
+) -> Examples:
+    settings = settings or ExampleSettings()
+    rng = random.Random(settings.seed)
+    out = Examples([], [], [], [])
+    rank = labels["fused_rank"].fillna(np.inf) if "fused_rank" in labels else pd.Series(0, index=labels.index)
+    frame = labels.assign(_rank=rank).dropna(subset=["label"])
+    for query_id, group in frame.groupby("query_id", sort=False):
+        positives = group[group["label"] >= settings.positive_threshold].nlargest(settings.max_positives, "label")
+        pool = group[group["label"] < settings.negative_threshold].nsmallest(settings.hard_pool, "_rank")
+        if positives.empty or len(pool) < settings.negatives:
+            continue
+        for _, pos in positives.iterrows():
+            negs = pool.iloc[sorted(rng.sample(range(len(pool)), settings.negatives))]
+            out.queries.append(pos["query_text"])
+            out.query_ids.append(str(query_id))
+            out.docs.append([corpus[pos["doc_id"]].full_text] + [corpus[d].full_text for d in negs["doc_id"]])
+            out.labels.append([float(pos["label"])] + [float(v) for v in negs["label"]])
+    return out

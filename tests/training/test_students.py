@@ -1,0 +1,89 @@
+"""Bi-encoder and cross-encoder students trained on pseudo-labels of the tiny fixture."""
+
+import json
+
+import pytest
+from sentence_transformers import CrossEncoder, SentenceTransformer
+from transformers import TrainerCallback
+
+from pseudorel.data import load_beir
+from pseudorel.labels.pipeline import LabelSettings, label_pairs
+from pseudorel.queries import Query, synthetic_queries
+from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
+from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
+from pseudorel.training.examples import ExampleSettings, build_examples
+
+
+@pytest.fixture
+def labelled(tmp_path, tiny_dataset_path):
+    ds = load_beir(tiny_dataset_path, splits=[])
+    queries = [Query(q, t) for q, t in ds.queries.items()] + synthetic_queries(ds.corpus, ("title", "ict"))
+    frame, _ = label_pairs(ds.corpus, queries, LabelSettings(retrievers=("bm25",)), tmp_path / "w", progress=False)
+    return ds.corpus, frame
+
+
+def test_examples_follow_thresholds(labelled):
+    corpus, frame = labelled
+    examples = build_examples(
+        frame, corpus, ExampleSettings(negatives=2, positive_threshold=0.5, negative_threshold=0.3)
+    )
+    assert len(examples) > 5
+    for docs, labels in zip(examples.docs, examples.labels, strict=True):
+        assert len(docs) == 3 and labels[0] >= 0.5 and all(v < 0.3 for v in labels[1:])
+    ds = examples.to_dataset("soft")
+    assert ds.column_names == ["query", "positive", "negative_1", "negative_2", "label"]
+
+
+@pytest.mark.parametrize("loss", ["infonce", "bixse", "label_weakening"])
+def test_bi_encoder_trains_and_saves_in_st_format(labelled, tiny_model_path, tmp_path, loss):
+    corpus, frame = labelled
+    examples = build_examples(frame, corpus, ExampleSettings(negatives=1))
+    settings = TrainSettings(loss=loss, epochs=2, batch_size=4, eval_fraction=0.0, bf16=False)
+    out = tmp_path / "student"
+    train_bi_encoder(str(tiny_model_path), examples, out, settings, card={"teacher": "rank fusion"})
+    reloaded = SentenceTransformer(str(out), device="cpu")
+    assert reloaded.encode(["vitamin d"]).shape == (1, 32)
+    card = json.loads((out / "pseudorel.json").read_text())
+    assert card["teacher"] == "rank fusion" and card["training"]["loss"] == loss
+    assert "Trained by pseudorel" in (out / "README.md").read_text()
+    assert not (out / "checkpoints").exists()
+
+
+def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path, tmp_path, monkeypatch):
+    corpus, frame = labelled
+    examples = build_examples(frame, corpus, ExampleSettings(negatives=1))
+    settings = TrainSettings(epochs=4, batch_size=4, eval_fraction=0.0, eval_steps=2, bf16=False)
+    out = tmp_path / "student"
+    seen_steps = []
+
+    class Interrupt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            seen_steps.append(state.global_step)
+            if state.global_step == 5 and len(seen_steps) == 5:
+                raise KeyboardInterrupt
+
+    import sentence_transformers
+
+    real_trainer = sentence_transformers.SentenceTransformerTrainer
+
+    class Spy(real_trainer):
+        def __init__(self, *args, callbacks=None, **kwargs):
+            super().__init__(*args, callbacks=[*(callbacks or []), Interrupt()], **kwargs)
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformerTrainer", Spy)
+    with pytest.raises(KeyboardInterrupt):
+        train_bi_encoder(str(tiny_model_path), examples, out, settings)
+    assert (out / "checkpoints" / "checkpoint-4").is_dir() and not (out / "pseudorel.json").exists()
+    train_bi_encoder(str(tiny_model_path), examples, out, settings)
+    assert seen_steps[5] == 5  # the second run started after checkpoint 4, not from step 1
+    assert (out / "pseudorel.json").is_file()
+
+
+def test_cross_encoder_student(labelled, tiny_model_path, tmp_path):
+    corpus, frame = labelled
+    out = tmp_path / "reranker"
+    train_cross_encoder(str(tiny_model_path), frame, corpus, out, CrossTrainSettings(batch_size=8, bf16=False))
+    reranker = CrossEncoder(str(out), device="cpu")
+    scores = reranker.predict([("vitamin d bones", "Vitamin D deficiency weakens bones")])
+    assert scores.shape == (1,)
+    assert json.loads((out / "pseudorel.json").read_text())["pairs"] == int(frame["label"].notna().sum())
