@@ -234,9 +234,9 @@ def main() -> None:
     report.data["settings"] = vars(args)
     results = report.data.setdefault("results", {})
     for i, name in enumerate(args.datasets):
-        results[name] = bench_dataset(
-            name, args.llm, args.llm_budget, args.llm_weight, not args.no_study and i == 0, report
-        )
+        first = not args.no_study and i == 0
+        retrievers = tuple(args.retrievers.split(","))
+        results[name] = bench_dataset(name, retrievers, args.llm, args.llm_budget, args.llm_weight, first, report)
         report.save(markdown(results))
     sci = results.get("scifact", {})
     study = sci.get("judge_study", {})

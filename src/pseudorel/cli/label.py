@@ -27,6 +27,25 @@ def _load_corpus(dataset: str | None, corpus: Path | None):
     return ds.corpus, ds.queries, ds.path
 
 
+def _queries_from_options(queries_file, split_queries, dataset_queries, folder, synthetic, docs, seed):
+    """Queries from a file, a dataset split (ids only, no judgments) and synthetic kinds."""
+    from pseudorel.data.beir import split_query_ids
+    from pseudorel.queries import Query, queries_from_log, read_query_file, synthetic_queries
+
+    chosen: list[Query] = []
+    if queries_file is not None:
+        jsonl = queries_file.suffix.lower() == ".jsonl"
+        chosen += read_query_file(queries_file) if jsonl else queries_from_log(queries_file)
+    if split_queries is not None:
+        if folder is None:
+            raise UsageError("--split-queries needs --dataset")
+        ids = split_query_ids(folder, split_queries)
+        chosen += [Query(qid, dataset_queries[qid]) for qid in ids if qid in dataset_queries]
+    if synthetic:
+        chosen += synthetic_queries(docs, [k.strip() for k in synthetic.split(",")], seed=seed)
+    return chosen
+
+
 @app.command()
 def queries(
     output: Annotated[Path, typer.Option(help="JSONL of queries with their source and source document.")],
@@ -78,25 +97,12 @@ def label(
 ) -> None:
     """Label (query, document) pairs with cheap teachers and an optional budgeted LLM judge."""
     from pseudorel.candidates import MiningSettings
-    from pseudorel.data.beir import split_query_ids
     from pseudorel.labels.pipeline import LabelSettings, label_pairs
     from pseudorel.labels.store import save_labels
-    from pseudorel.queries import Query, queries_from_log, read_query_file, synthetic_queries
     from pseudorel.teachers.llm_judge import JudgeSettings
 
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
-    chosen: list[Query] = []
-    if queries_file is not None:
-        jsonl = queries_file.suffix.lower() == ".jsonl"
-        chosen += read_query_file(queries_file) if jsonl else queries_from_log(queries_file)
-    if split_queries is not None:
-        if folder is None:
-            raise UsageError("--split-queries needs --dataset")
-        chosen += [
-            Query(qid, dataset_queries[qid]) for qid in split_query_ids(folder, split_queries) if qid in dataset_queries
-        ]
-    if synthetic:
-        chosen += synthetic_queries(docs, [k.strip() for k in synthetic.split(",")], seed=seed)
+    chosen = _queries_from_options(queries_file, split_queries, dataset_queries, folder, synthetic, docs, seed)
     if not chosen:
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     settings = LabelSettings(

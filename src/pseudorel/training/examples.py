@@ -64,7 +64,8 @@ def build_examples(
     frame = labels.assign(_rank=rank).dropna(subset=["label"])
     for query_id, group in frame.groupby("query_id", sort=False):
         positives = group[group["label"] >= settings.positive_threshold].nlargest(settings.max_positives, "label")
-        pool = group[group["label"] < settings.negative_threshold].nsmallest(settings.hard_pool, "_rank")
+        rest = group.drop(index=positives.index)
+        pool = rest[rest["label"] < settings.negative_threshold].nsmallest(settings.hard_pool, "_rank")
         if positives.empty or len(pool) < settings.negatives:
             continue
         for _, pos in positives.iterrows():

@@ -1,0 +1,174 @@
+"""``pseudorel adapt``: from a corpus (and optional unlabeled queries) to a trained retriever
+and reranker, with no relevance judgments.
+
+Stages, each cached under the output folder and skipped when its result exists:
+1. queries: the user's unlabeled queries plus cheap synthetic ones (title, inverse cloze);
+2. labels: candidates from BM25 and dense retrieval, calibrated cheap teachers, optional
+   budgeted LLM judge (``labels.parquet``);
+3. reranker: a cross-encoder student trained on a sample of those labels (``reranker/``);
+4. chain (optional): the reranker relabels every candidate pair, cheaply;
+5. retriever: a bi-encoder student trained on the labels (``retriever/``);
+6. report: timings, and test-set metrics when the caller passes qrels (evaluation only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pseudorel._io import atomic_write
+from pseudorel.data.types import Dataset, Document
+from pseudorel.labels.pipeline import LabelSettings, label_pairs
+from pseudorel.labels.store import load_labels, save_labels
+from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
+from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
+from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
+from pseudorel.training.examples import ExampleSettings, build_examples
+
+logger = logging.getLogger("pseudorel")
+
+
+@dataclass
+class AdaptSettings:
+    base_model: str = "all-MiniLM-L6-v2"
+    synthetic_kinds: tuple[str, ...] = ("title", "ict")
+    max_synthetic_docs: int | None = None
+    labels: LabelSettings = field(default_factory=LabelSettings)
+    examples: ExampleSettings = field(default_factory=ExampleSettings)
+    retriever: TrainSettings = field(default_factory=TrainSettings)
+    reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
+    reranker_pairs: int = 4000  # labelled pairs sampled to train the reranker
+    chain: bool = False  # let the reranker relabel all pairs before training the retriever
+    seed: int = 0
+
+
+def _stage(report: dict, name: str, start: float) -> None:
+    report["seconds"][name] = round(time.perf_counter() - start, 1)
+    logger.info("stage %s done in %.1f s", name, report["seconds"][name])
+
+
+def adapt(
+    corpus: dict[str, Document],
+    output: str | Path,
+    queries: list[Query] | None = None,
+    settings: AdaptSettings | None = None,
+    backend=None,
+    evaluation: Dataset | None = None,
+    split: str = "test",
+) -> dict:
+    """Run every stage; returns (and writes to ``report.json``) the report."""
+    settings = settings or AdaptSettings()
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    report: dict = {"settings": asdict(settings), "seconds": {}}
+    total = time.perf_counter()
+
+    start = time.perf_counter()
+    queries_path = output / "queries.jsonl"
+    if queries_path.is_file():
+        all_queries = read_query_file(queries_path)
+    else:
+        synthetic = synthetic_queries(
+            corpus, settings.synthetic_kinds, seed=settings.seed, max_docs=settings.max_synthetic_docs
+        )
+        all_queries = list(queries or []) + synthetic
+        write_queries(all_queries, queries_path)
+    report["queries"] = {
+        "unlabeled": sum(not q.synthetic for q in all_queries),
+        "synthetic": sum(q.synthetic for q in all_queries),
+    }
+    _stage(report, "queries", start)
+
+    start = time.perf_counter()
+    labels_path = output / "labels.parquet"
+    if labels_path.is_file():
+        labels = load_labels(labels_path)
+    else:
+        labels, stats = label_pairs(corpus, all_queries, settings.labels, output / "work", backend=backend)
+        save_labels(labels, labels_path)
+        report["label_stats"] = stats
+    _stage(report, "labels", start)
+
+    reranker_path = output / "reranker"
+    if settings.reranker is not None:
+        start = time.perf_counter()
+        sample = labels.dropna(subset=["label"])
+        if len(sample) > settings.reranker_pairs:
+            sample = sample.sample(settings.reranker_pairs, random_state=settings.seed)
+        train_cross_encoder(
+            settings.base_model, sample, corpus, reranker_path, settings.reranker, card={"teacher": _teacher(labels)}
+        )
+        _stage(report, "reranker", start)
+
+    if settings.chain and settings.reranker is not None:
+        start = time.perf_counter()
+        labels = _relabel_with_reranker(labels, corpus, reranker_path, output / "labels_chain.parquet")
+        _stage(report, "chain", start)
+
+    start = time.perf_counter()
+    examples = build_examples(labels, corpus, settings.examples)
+    report["examples"] = len(examples)
+    teacher = "cross-encoder student" if settings.chain else _teacher(labels)
+    train_bi_encoder(settings.base_model, examples, output / "retriever", settings.retriever, card={"teacher": teacher})
+    _stage(report, "retriever", start)
+
+    if evaluation is not None and split in evaluation.qrels:
+        start = time.perf_counter()
+        report["evaluation"] = evaluate_students(evaluation, output, split, settings)
+        _stage(report, "evaluation", start)
+    report["seconds"]["total"] = round(time.perf_counter() - total, 1)
+    with atomic_write(output / "report.json") as f:
+        json.dump(report, f, indent=2, default=str)
+    return report
+
+
+def _teacher(labels: pd.DataFrame) -> str:
+    parts = [c.removeprefix("prob_") for c in labels.columns if c.startswith("prob_") and c != "prob_cheap"]
+    return "combined: " + ", ".join(parts)
+
+
+def _relabel_with_reranker(labels: pd.DataFrame, corpus, reranker_path: Path, cache: Path) -> pd.DataFrame:
+    """The distillation chain's middle step: the cross-encoder student reads every candidate pair;
+    its scores, Platt-calibrated on synthetic queries' source documents (no qrels), become the labels."""
+    if cache.is_file():
+        return load_labels(cache)
+    from pseudorel.teachers.calibration import PlattCalibrator
+    from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
+
+    passages = [corpus[d].full_text for d in labels["doc_id"]]
+    scores = CrossEncoderTeacher(str(reranker_path)).score(labels["query_text"].tolist(), passages)
+    synthetic = (labels["query_source"] != "log").to_numpy()
+    positives = labels["is_source_doc"].to_numpy(dtype=int)
+    calibrator = PlattCalibrator().fit(scores[synthetic], positives[synthetic])
+    relabelled = labels.assign(prob_teacher=labels["label"], score_reranker=scores)
+    relabelled["prob_reranker"] = calibrator.predict(scores)
+    relabelled["label"] = relabelled["prob_reranker"]
+    save_labels(relabelled, cache)
+    return relabelled
+
+
+def evaluate_students(dataset: Dataset, output: Path, split: str, settings: AdaptSettings) -> dict:
+    """Test metrics of the zero-shot model, the adapted retriever and the reranker (qrels read here only)."""
+    from pseudorel.evaluation.metrics import evaluate_run
+    from pseudorel.evaluation.rerank import rerank_run
+    from pseudorel.retrieval.bm25 import BM25Retriever
+    from pseudorel.retrieval.dense import DenseRetriever
+
+    queries = dataset.split_queries(split)
+    qrels = dataset.qrels[split]
+    result = {}
+    runs = {
+        "zero_shot": DenseRetriever(dataset.corpus, model=settings.base_model).search(queries, 100),
+        "retriever": DenseRetriever(dataset.corpus, model=str(output / "retriever")).search(queries, 100),
+        "bm25": BM25Retriever(dataset.corpus).search(queries, 100),
+    }
+    if (output / "reranker" / "config.json").is_file():
+        runs["bm25+reranker"] = rerank_run(runs["bm25"], queries, dataset.corpus, str(output / "reranker"))
+    for name, run in runs.items():
+        result[name] = evaluate_run(qrels, run).aggregate
+    return result

@@ -1,0 +1,81 @@
+"""``pseudorel adapt``: a corpus in, a trained retriever and reranker out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pseudorel.cli.app import app
+from pseudorel.errors import UsageError
+
+
+@app.command()
+def adapt(
+    output: Annotated[Path, typer.Option(help="Folder for queries, labels, retriever/, reranker/ and report.json.")],
+    dataset: Annotated[str | None, typer.Option(help="BEIR folder or name (its corpus).")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Corpus file instead of --dataset.")] = None,
+    queries_file: Annotated[Path | None, typer.Option("--queries", help="Unlabeled queries (JSONL/TSV).")] = None,
+    split_queries: Annotated[
+        str | None, typer.Option(help="Use the dataset's queries of this split as unlabeled queries (no judgments).")
+    ] = None,
+    synthetic: Annotated[str, typer.Option(help="Synthetic query kinds; empty for none.")] = "title,ict",
+    base_model: Annotated[str, typer.Option(help="Student initialisation.")] = "all-MiniLM-L6-v2",
+    loss: Annotated[
+        str, typer.Option(help="Retriever loss: infonce, bixse, margin_mse, kl, label_weakening, ...")
+    ] = "infonce",
+    epochs: Annotated[
+        float, typer.Option(help="Retriever epochs (best checkpoint kept by held-out pseudo-labels).")
+    ] = 1.0,
+    reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
+    chain: Annotated[
+        bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
+    ] = False,
+    llm: Annotated[str | None, typer.Option(help="http(s)://server/v1, gguf:NAME or a .gguf path.")] = None,
+    llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
+    llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
+    judge_domain: Annotated[str, typer.Option(help="generic, claim, question or topic.")] = "generic",
+    evaluate_split: Annotated[
+        str | None, typer.Option(help="Report test metrics on this split's qrels (evaluation only).")
+    ] = None,
+) -> None:
+    """Adapt a retriever and a reranker to a corpus from pseudo-labels; no judgments needed."""
+    from pseudorel.adapt import AdaptSettings
+    from pseudorel.adapt import adapt as run_adapt
+    from pseudorel.cli.label import _load_corpus, _queries_from_options
+    from pseudorel.data import load_dataset
+    from pseudorel.labels.pipeline import LabelSettings
+    from pseudorel.teachers.llm_judge import JudgeSettings
+    from pseudorel.training.bi_encoder import TrainSettings
+    from pseudorel.training.cross_encoder import CrossTrainSettings
+
+    docs, dataset_queries, folder = _load_corpus(dataset, corpus)
+    unlabeled = _queries_from_options(queries_file, split_queries, dataset_queries, folder, None, docs, 0)
+    settings = AdaptSettings(
+        base_model=base_model,
+        synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
+        labels=LabelSettings(llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=judge_domain)),
+        retriever=TrainSettings(loss=loss, epochs=epochs),
+        reranker=CrossTrainSettings() if reranker else None,
+        chain=chain,
+    )
+    if not unlabeled and not settings.synthetic_kinds:
+        raise UsageError("no queries: give --queries, --split-queries or --synthetic")
+    backend = None
+    if llm:
+        from pseudorel.llm.factory import make_backend
+
+        backend = make_backend(llm, output / "work" / "llm-cache.sqlite", model=llm_model)
+    evaluation = None
+    if evaluate_split is not None:
+        if dataset is None:
+            raise UsageError("--evaluate-split needs --dataset")
+        evaluation = load_dataset(dataset, splits=[evaluate_split])
+    report = run_adapt(docs, output, unlabeled, settings, backend, evaluation, evaluate_split or "test")
+    typer.echo(f"retriever: {output / 'retriever'}")
+    if reranker:
+        typer.echo(f"reranker: {output / 'reranker'}")
+    for name, metrics in report.get("evaluation", {}).items():
+        typer.echo(f"{name}: nDCG@10 {metrics['nDCG@10']:.4f}")
+    typer.echo(f"total {report['seconds']['total']:.0f} s; report: {output / 'report.json'}")

@@ -1,0 +1,50 @@
+"""A full ``adapt`` on the fixture corpus: tiny random models, a stub LLM judge, under a minute."""
+
+import json
+import time
+
+from pseudorel.adapt import AdaptSettings, adapt
+from pseudorel.data import load_beir
+from pseudorel.labels.pipeline import LabelSettings
+from pseudorel.llm import CachedBackend, OpenAIChatBackend, ResponseCache
+from pseudorel.queries import Query
+from pseudorel.training.bi_encoder import TrainSettings
+from pseudorel.training.cross_encoder import CrossTrainSettings
+from pseudorel.training.examples import ExampleSettings
+from tests.llm import stub_server
+
+
+def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
+    server, state, url = stub_server.start()
+    try:
+        start = time.perf_counter()
+        ds = load_beir(tiny_dataset_path, splits=["test"])
+        unlabeled = [Query(q, t) for q, t in ds.queries.items()]
+        settings = AdaptSettings(
+            base_model=str(tiny_model_path),
+            labels=LabelSettings(retrievers=("bm25", f"dense:{tiny_model_path}"), llm_budget=5),
+            # random tiny models give near-constant labels: take each query's best candidate
+            examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
+            retriever=TrainSettings(epochs=1, batch_size=4, bf16=False, eval_fraction=0.0),
+            reranker=CrossTrainSettings(batch_size=8, bf16=False),
+            chain=True,
+        )
+        backend = CachedBackend(OpenAIChatBackend(url, "stub"), ResponseCache(tmp_path / "llm.sqlite"))
+        report = adapt(ds.corpus, tmp_path / "out", unlabeled, settings, backend=backend, evaluation=ds)
+        elapsed = time.perf_counter() - start
+
+        out = tmp_path / "out"
+        for path in ("queries.jsonl", "labels.parquet", "labels_chain.parquet", "report.json"):
+            assert (out / path).is_file(), path
+        assert (out / "retriever" / "modules.json").is_file() and (out / "reranker" / "config.json").is_file()
+        assert report["queries"] == {"unlabeled": 5, "synthetic": 20}
+        assert report["label_stats"]["llm"]["judged"] == 5 == len(state.requests)
+        assert set(report["evaluation"]) == {"zero_shot", "retriever", "bm25", "bm25+reranker"}
+        assert json.loads((out / "retriever" / "pseudorel.json").read_text())["teacher"] == "cross-encoder student"
+        assert elapsed < 60
+
+        again = adapt(ds.corpus, out, unlabeled, settings, backend=backend, evaluation=ds)  # all stages cached
+        assert len(state.requests) == 5
+        assert again["seconds"]["retriever"] < 5
+    finally:
+        server.shutdown()
