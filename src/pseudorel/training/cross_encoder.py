@@ -67,7 +67,7 @@ def train_cross_encoder(
         num_train_epochs=settings.epochs,
         per_device_train_batch_size=settings.batch_size,
         learning_rate=settings.learning_rate,
-        warmup_ratio=settings.warmup_ratio,
+        warmup_steps=settings.warmup_ratio,
         bf16=settings.bf16,
         use_cpu=True,
         seed=settings.seed,

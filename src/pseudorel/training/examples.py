@@ -20,7 +20,7 @@ from pseudorel.data.types import Document
 @dataclass(frozen=True)
 class ExampleSettings:
     negatives: int = 3
-    positive_threshold: float = 0.5
+    positive_threshold: float = 0.4  # a candidate the teachers give at least a 40% chance
     negative_threshold: float = 0.3
     max_positives: int = 1
     hard_pool: int = 10  # negatives are sampled among the this-many best-ranked non-relevant candidates

@@ -1,0 +1,303 @@
+"""Adapting all-MiniLM-L6-v2 to a corpus without judgments, measured on its test qrels.
+
+Label-free runs read no qrels for training, tuning or stopping: the train queries are read
+as plain text (``--split-queries``-style), model selection uses held-out pseudo-labels, and
+test qrels are loaded only to score the finished models. The supervised upper bound (train
+qrels as labels) is reported separately and labelled as such.
+
+    .venv/bin/python bench/adapt.py [--only EXPERIMENT ...]   (default: all, see EXPERIMENTS)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _report import SHARED_DATA, Report
+
+from pseudorel.data import load_beir
+from pseudorel.data.beir import split_query_ids
+from pseudorel.evaluation import evaluate_run, paired_test
+from pseudorel.evaluation.rerank import rerank_run
+from pseudorel.labels.pipeline import LabelSettings, label_pairs
+from pseudorel.queries import Query, synthetic_queries
+from pseudorel.retrieval.bm25 import BM25Retriever
+from pseudorel.retrieval.dense import DenseRetriever
+from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
+from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
+from pseudorel.training.examples import ExampleSettings, build_examples
+
+WORK = Path(__file__).parent / "cache" / "adapt"
+BASE = "all-MiniLM-L6-v2"
+SYNTHETIC_DOCS = 1000  # documents sampled for title + inverse-cloze queries
+TRAIN = TrainSettings(epochs=1, batch_size=32, max_seq_length=256)
+
+
+class Bench:
+    def __init__(self, report: Report):
+        self.report = report
+        self.results = report.data.setdefault("results", {})
+        self.datasets: dict = {}
+        self.runs: dict = {}
+
+    def dataset(self, name: str):
+        if name not in self.datasets:
+            folder = SHARED_DATA / name
+            corpus_only = load_beir(folder, splits=[])
+            train = [
+                Query(q, corpus_only.queries[q]) for q in split_query_ids(folder, "train") if q in corpus_only.queries
+            ]
+            self.datasets[name] = (corpus_only, train)
+        return self.datasets[name]
+
+    def test_set(self, name: str):
+        return load_beir(SHARED_DATA / name, splits=["test"])  # qrels: evaluation only
+
+    def evaluate(self, name: str, model: str, key: str) -> dict:
+        test = self.test_set(name)
+        queries = test.split_queries("test")
+        start = time.perf_counter()
+        run = DenseRetriever(test.corpus, model=model, progress=False).search(queries, 100)
+        ev = evaluate_run(test.qrels["test"], run)
+        self.runs[(name, key)] = ev.column("nDCG@10")
+        return {"metrics": ev.aggregate, "eval_seconds": round(time.perf_counter() - start, 1)}
+
+    def labels(self, name: str, queries: list[Query], tag: str):
+        corpus_only, _ = self.dataset(name)
+        start = time.perf_counter()
+        frame, _ = label_pairs(corpus_only.corpus, queries, LabelSettings(), WORK / name / f"labels-{tag}")
+        return frame, time.perf_counter() - start
+
+    def train_eval(self, name: str, key: str, frame, settings: TrainSettings, card: dict) -> dict:
+        corpus_only, _ = self.dataset(name)
+        start = time.perf_counter()
+        examples = build_examples(frame, corpus_only.corpus, ExampleSettings())
+        out = WORK / name / key
+        train_bi_encoder(BASE, examples, out, settings, card=card)
+        seconds = time.perf_counter() - start
+        result = {"examples": len(examples), "train_seconds": round(seconds, 1), **self.evaluate(name, str(out), key)}
+        result["pairs_per_s"] = round(len(examples) * settings.epochs / seconds, 2)
+        self.results.setdefault(name, {})[key] = result
+        self.save()
+        print(name, key, result["metrics"]["nDCG@10"], flush=True)
+        return result
+
+    def save(self, complete: bool = False) -> None:
+        self.report.save(markdown(self.results), complete=complete)
+
+    # --- experiments -------------------------------------------------------------------
+    def baselines(self, name: str) -> None:
+        test = self.test_set(name)
+        queries, qrels = test.split_queries("test"), test.qrels["test"]
+        bm25 = BM25Retriever(test.corpus).search(queries, 100)
+        dense = DenseRetriever(test.corpus, model=BASE, progress=False).search(queries, 100)
+        block = self.results.setdefault(name, {})
+        for key, run in (
+            ("zero_shot_dense", dense),
+            ("bm25", bm25),
+            ("teacher_rank_fusion", reciprocal_rank_fusion([bm25, dense])),
+        ):
+            ev = evaluate_run(qrels, run)
+            self.runs[(name, key)] = ev.column("nDCG@10")
+            block[key] = {"metrics": ev.aggregate}
+        self.save()
+
+    def unlabeled(self, name: str, synthetic_docs: int = SYNTHETIC_DOCS) -> None:
+        corpus_only, train = self.dataset(name)
+        synthetic = synthetic_queries(corpus_only.corpus, ("title", "ict"), seed=0, max_docs=synthetic_docs)
+        frame, label_seconds = self.labels(name, train + synthetic, "unlabeled")
+        card = {
+            "teacher": "calibrated rank fusion (BM25 + MiniLM)",
+            "queries": "train queries without qrels + synthetic",
+        }
+        result = self.train_eval(name, "adapted_unlabeled_queries", frame, TRAIN, card)
+        result["label_seconds"] = round(label_seconds, 1)
+        self.save()
+
+    def synthetic_only(self, name: str) -> None:
+        corpus_only, _ = self.dataset(name)
+        synthetic = synthetic_queries(corpus_only.corpus, ("title", "ict"), seed=0, max_docs=2 * SYNTHETIC_DOCS)
+        frame, label_seconds = self.labels(name, synthetic, "synthetic")
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "synthetic only"}
+        result = self.train_eval(name, "adapted_synthetic_only", frame, TRAIN, card)
+        result["label_seconds"] = round(label_seconds, 1)
+        self.save()
+
+    def losses(self, name: str) -> None:
+        _, train = self.dataset(name)
+        frame, _ = self.labels(name, train, "train-queries")
+        for loss, kwargs in (
+            ("infonce", {}),
+            ("bixse", {}),
+            ("margin_mse", {}),
+            ("kl", {}),
+            ("label_weakening", {}),
+        ):
+            settings = replace(TRAIN, loss=loss, loss_kwargs=kwargs)
+            card = {"teacher": "calibrated rank fusion", "queries": "train queries without qrels"}
+            self.train_eval(name, f"loss_{loss}", frame, settings, card)
+
+    def supervised(self, name: str) -> None:
+        _, train = self.dataset(name)
+        frame, _ = self.labels(name, train, "train-queries")
+        qrels = load_beir(SHARED_DATA / name, splits=["train"]).qrels["train"]  # SUPERVISED: gold train labels
+        gold = frame.copy()
+        gold["label"] = [float(qrels.get(q, {}).get(d, 0) > 0) for q, d in zip(gold.query_id, gold.doc_id, strict=True)]
+        card = {"teacher": "SUPERVISED: human train qrels", "queries": "train queries"}
+        self.train_eval(name, "supervised_train_qrels", gold, TRAIN, card)
+
+    def reranker(self, name: str) -> None:
+        corpus_only, train = self.dataset(name)
+        frame, _ = self.labels(name, train, "train-queries")
+        start = time.perf_counter()
+        sample = frame.dropna(subset=["label"])
+        sample = sample.sample(min(4000, len(sample)), random_state=0)
+        out = WORK / name / "reranker"
+        train_cross_encoder(
+            BASE, sample, corpus_only.corpus, out, CrossTrainSettings(), card={"teacher": "rank fusion"}
+        )
+        train_seconds = time.perf_counter() - start
+        test = self.test_set(name)
+        queries = test.split_queries("test")
+        bm25 = BM25Retriever(test.corpus).search(queries, 100)
+        start = time.perf_counter()
+        ev = evaluate_run(test.qrels["test"], rerank_run(bm25, queries, test.corpus, str(out)))
+        self.runs[(name, "reranker_bm25_top100")] = ev.column("nDCG@10")
+        self.results.setdefault(name, {})["reranker_bm25_top100"] = {
+            "metrics": ev.aggregate,
+            "train_pairs": len(sample),
+            "train_seconds": round(train_seconds, 1),
+            "rerank_seconds": round(time.perf_counter() - start, 1),
+        }
+        self.save()
+
+    def throughput(self, name: str, steps: int = 12) -> None:
+        """Our trainer (bf16 autocast) against a plain sentence-transformers loop (fp32, its own
+        MultipleNegativesRankingLoss), same data and batch size, in the same process."""
+        from datasets import Dataset
+        from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+        from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+        from pseudorel.retrieval.models import resolve_model
+
+        corpus_only, train = self.dataset(name)
+        frame, _ = self.labels(name, train, "train-queries")
+        examples = build_examples(frame, corpus_only.corpus, ExampleSettings())
+        pairs = steps * TRAIN.batch_size
+        start = time.perf_counter()
+        train_bi_encoder(
+            BASE, examples, WORK / name / "throughput_ours", replace(TRAIN, max_steps=steps, eval_fraction=0)
+        )
+        ours = time.perf_counter() - start
+        model = SentenceTransformer(resolve_model(BASE), device="cpu")
+        data = Dataset.from_dict(examples.to_dataset("none").to_dict())
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(WORK / name / "throughput_plain"),
+            max_steps=steps,
+            per_device_train_batch_size=TRAIN.batch_size,
+            use_cpu=True,
+            report_to="none",
+            save_strategy="no",
+        )
+        start = time.perf_counter()
+        SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=data, loss=MultipleNegativesRankingLoss(model)
+        ).train()
+        plain = time.perf_counter() - start
+        self.results.setdefault(name, {})["throughput"] = {
+            "steps": steps,
+            "ours_pairs_per_s": round(pairs / ours, 2),
+            "plain_st_pairs_per_s": round(pairs / plain, 2),
+            "speedup": round(plain / ours, 2),
+            "note": "ours includes model load and save; plain includes model load",
+        }
+        self.save()
+
+    def significance(self) -> None:
+        for (name, key), scores in list(self.runs.items()):
+            base = self.runs.get((name, "zero_shot_dense"))
+            if base is None or key == "zero_shot_dense" or key not in self.results.get(name, {}):
+                continue
+            test = paired_test(base, scores, "nDCG@10")
+            self.results[name][key]["vs_zero_shot_p"] = round(test.p_value, 4)
+        self.save()
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        "| dataset | system | nDCG@10 | R@100 | examples | train s | pairs/s | p vs zero-shot |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, block in results.items():
+        for key, r in block.items():
+            if "metrics" not in r:
+                continue
+            m = r["metrics"]
+            lines.append(
+                f"| {name} | {key} | {m['nDCG@10']:.4f} | {m['R@100']:.4f} | "
+                f"{r.get('examples', r.get('train_pairs', '-'))} | "
+                f"{r.get('train_seconds', '-')} | {r.get('pairs_per_s', '-')} | {r.get('vs_zero_shot_p', '-')} |"
+            )
+    for name, block in results.items():
+        if "throughput" in block:
+            t = block["throughput"]
+            lines += [
+                "",
+                f"Training throughput on {name} ({t['steps']} steps, batch 32): pseudorel {t['ours_pairs_per_s']} "
+                f"pairs/s vs plain sentence-transformers {t['plain_st_pairs_per_s']} pairs/s ({t['speedup']}x).",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+EXPERIMENTS = ["scifact_unlabeled", "scifact_synthetic", "reranker", "losses", "supervised", "nfcorpus", "throughput"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", default=EXPERIMENTS, choices=EXPERIMENTS)
+    args = parser.parse_args()
+    report = Report("adapt")
+    bench = Bench(report)
+    start = time.perf_counter()
+    bench.baselines("scifact")
+    steps = {
+        "scifact_unlabeled": lambda: bench.unlabeled("scifact"),
+        "scifact_synthetic": lambda: bench.synthetic_only("scifact"),
+        "reranker": lambda: bench.reranker("scifact"),
+        "losses": lambda: bench.losses("scifact"),
+        "supervised": lambda: bench.supervised("scifact"),
+        "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),
+        "throughput": lambda: bench.throughput("scifact"),
+    }
+    for name in args.only:
+        steps[name]()
+        bench.significance()
+    sci = bench.results.get("scifact", {})
+    report.data["headline"] = {
+        "scifact_unlabeled_queries": sci.get("adapted_unlabeled_queries", {}).get("metrics", {}).get("nDCG@10"),
+        "scifact_synthetic_only": sci.get("adapted_synthetic_only", {}).get("metrics", {}).get("nDCG@10"),
+        "nfcorpus": bench.results.get("nfcorpus", {})
+        .get("adapted_unlabeled_queries", {})
+        .get("metrics", {})
+        .get("nDCG@10"),
+        "scifact_adapt_minutes": round(
+            (
+                sci.get("adapted_unlabeled_queries", {}).get("label_seconds", 0)
+                + sci.get("adapted_unlabeled_queries", {}).get("train_seconds", 0)
+            )
+            / 60,
+            1,
+        ),
+    }
+    report.data["meta_total_seconds"] = round(time.perf_counter() - start, 1)
+    bench.save(complete=True)
+
+
+if __name__ == "__main__":
+    main()
