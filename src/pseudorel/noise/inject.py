@@ -21,6 +21,7 @@ class Corruption:
     query_id: str
     original: str
     replacement: str
+    fallback: bool = False  # the ranking ran out of non-relevant documents: a random one was used
 
 
 def inject_noise(
@@ -34,7 +35,8 @@ def inject_noise(
     """Noisy copy of ``qrels`` and the list of corruptions.
 
     ``ranking`` (query -> doc -> score) is needed for the hard kinds; ``doc_ids`` (the corpus)
-    for ``random``. Queries without relevant documents are never selected. The number of
+    for ``random``, and as a fallback (recorded) when a ranking has too few non-relevant
+    documents. Queries without relevant documents are never selected. The number of
     corrupted queries is round(ratio * eligible queries).
     """
     if not 0.0 <= ratio <= 1.0:
@@ -55,12 +57,17 @@ def inject_noise(
             continue
         relevant = [d for d, g in qrels[qid].items() if g > 0]
         replacements = _replacements(qid, set(relevant), len(relevant), kind, rng, ranking, doc_ids)
+        ranked = len(replacements)
+        if ranked < len(relevant) and doc_ids:
+            replacements += _replacements(
+                qid, set(relevant) | set(replacements), len(relevant) - ranked, "random", rng, None, doc_ids
+            )
         if len(replacements) < len(relevant):
             raise ValueError(f"query {qid}: not enough non-relevant candidates to corrupt its labels")
-        for original, replacement in zip(relevant, replacements, strict=False):
+        for i, (original, replacement) in enumerate(zip(relevant, replacements, strict=False)):
             grade = noisy[qid].pop(original)
             noisy[qid][replacement] = grade
-            corruptions.append(Corruption(qid, original, replacement))
+            corruptions.append(Corruption(qid, original, replacement, fallback=kind != "random" and i >= ranked))
     return noisy, corruptions
 
 
