@@ -92,3 +92,48 @@ def test_existing_output_survives_failed_run(monkeypatch, capsys, tmp_path):
     code, _, _ = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--split", "dev", "--output", str(out))
     assert code == 2
     assert (out / "metrics.json").read_text() == before
+
+
+def test_queries_command(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "q.jsonl"
+    code, stdout, _ = run_cli(monkeypatch, capsys, "queries", "--dataset", "tiny", "--output", str(out), "--show", "3")
+    assert code == 0
+    assert sum(line.startswith("[") for line in stdout.splitlines()) == 3 and "wrote 20 queries" in stdout
+    from pseudorel.queries import read_query_file
+
+    assert {q.source for q in read_query_file(out)} == {"title", "ict"}
+
+
+def test_label_needs_queries(monkeypatch, capsys, tmp_path):
+    code, _, err = run_cli(monkeypatch, capsys, "label", "--dataset", "tiny", "--output", str(tmp_path / "l.parquet"))
+    assert code == 2 and "no queries" in err
+
+
+def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
+    out = tmp_path / "sweep"
+    code, stdout, _ = run_cli(
+        monkeypatch,
+        capsys,
+        "noise-sweep",
+        "--dataset",
+        "tiny",
+        "--output",
+        str(out),
+        "--train-split",
+        "test",
+        "--losses",
+        "infonce",
+        "--ratios",
+        "0,0.5",
+        "--extra-seeds",
+        "",
+        "--base-model",
+        str(tiny_model_path),
+        "--batch-size",
+        "2",
+        "--negatives",
+        "1",
+    )
+    assert code == 0, stdout
+    assert (out / "noise.png").is_file() and (out / "results.csv").is_file()
+    assert "| infonce | 0.5 |" in (out / "report.md").read_text()

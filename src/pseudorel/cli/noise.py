@@ -29,6 +29,7 @@ def noise_sweep(
     base_model: Annotated[str, typer.Option()] = "all-MiniLM-L6-v2",
     epochs: Annotated[float, typer.Option()] = 1.0,
     batch_size: Annotated[int, typer.Option()] = 32,
+    negatives: Annotated[int, typer.Option(help="Hard negatives per training example.")] = 3,
     beta: Annotated[float | None, typer.Option(help="Label weakening's confidence threshold.")] = None,
     alpha: Annotated[float | None, typer.Option(help="Label weakening's relaxation.")] = None,
 ) -> None:
@@ -52,6 +53,7 @@ def noise_sweep(
         kind=kind,
         base_model=base_model,
         train=TrainSettings(epochs=epochs, batch_size=batch_size, eval_fraction=0.0),
+        negatives=negatives,
         loss_kwargs={"label_weakening": lw} if lw else {},
     )
     data = load_dataset(dataset, splits=[train_split, "test"])
