@@ -137,3 +137,31 @@ def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
     assert code == 0, stdout
     assert (out / "noise.png").is_file() and (out / "results.csv").is_file()
     assert "| infonce | 0.5 |" in (out / "report.md").read_text()
+
+
+def test_queries_command_with_llm(monkeypatch, capsys, tmp_path):
+    from tests.llm import stub_server
+
+    server, _, url = stub_server.start()
+    try:
+        out = tmp_path / "q.jsonl"
+        code, stdout, _ = run_cli(
+            monkeypatch,
+            capsys,
+            "queries",
+            "--dataset",
+            "tiny",
+            "--kinds",
+            "title",
+            "--output",
+            str(out),
+            "--llm",
+            url,
+            "--llm-docs",
+            "3",
+            "--llm-per-doc",
+            "2",
+        )
+        assert code == 0 and "LLM: 6 queries, 0 duplicates, 0 failed" in stdout
+    finally:
+        server.shutdown()

@@ -46,7 +46,12 @@ def make_handler(state: StubState):
                 return
             user = body["messages"][-1]["content"]
             grade = overlap_grade(user)
-            if state.mode == "garbage":
+            if user.startswith("Passage: "):  # query generation: the passage's first words, by seed
+                words = user.removeprefix("Passage: ").split()
+                k = int(body.get("seed", 0)) % 2  # seeds 0 and 2 give the same query: a duplicate
+                text = " ".join(words[k : k + 4])
+                answer = {"choices": [{"message": {"role": "assistant", "content": text}}]}
+            elif state.mode == "garbage":
                 answer = {"choices": [{"message": {"role": "assistant", "content": "I think so"}}]}
             elif state.mode == "text":
                 answer = {"choices": [{"message": {"role": "assistant", "content": str(round(grade))}}]}

@@ -55,12 +55,28 @@ def queries(
     max_docs: Annotated[int | None, typer.Option(help="Sample this many documents.")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     show: Annotated[int, typer.Option(help="Print this many queries for a person to read.")] = 10,
+    llm: Annotated[str | None, typer.Option(help="Also have an LLM write queries: URL, gguf:NAME or .gguf.")] = None,
+    llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
+    llm_per_doc: Annotated[int, typer.Option(help="LLM queries per document (deduplicated).")] = 1,
+    llm_docs: Annotated[int, typer.Option(help="Documents the LLM writes queries for (a budget).")] = 100,
+    llm_seconds: Annotated[float | None, typer.Option(help="Stop LLM generation after this long.")] = None,
 ) -> None:
-    """Make synthetic queries from documents (no LLM needed), each with its source document."""
+    """Make queries from documents, each with its source document: cheap kinds, and optionally an LLM's."""
+    import random
+
     from pseudorel.queries import synthetic_queries, write_queries
 
     docs, _, _ = _load_corpus(dataset, corpus)
     made = synthetic_queries(docs, [k.strip() for k in kinds.split(",") if k.strip()], seed=seed, max_docs=max_docs)
+    if llm:
+        from pseudorel.llm.factory import make_backend
+        from pseudorel.queries.llm_queries import llm_queries
+
+        backend = make_backend(llm, output.parent / ".pseudorel-work" / "llm-cache.sqlite", model=llm_model)
+        chosen = random.Random(seed).sample(list(docs), min(llm_docs, len(docs)))
+        generated, stats = llm_queries(backend, docs, chosen, n=llm_per_doc, max_seconds=llm_seconds)
+        made += generated
+        typer.echo(f"LLM: {stats['generated']} queries, {stats['duplicates']} duplicates, {stats['failed']} failed")
     write_queries(made, output)
     for q in made[:show]:
         typer.echo(f"[{q.source}:{q.doc_id}] {q.text}")
