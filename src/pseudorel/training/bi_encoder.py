@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def train_bi_encoder(
         model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator, callbacks=callbacks
     )
     checkpoints = list((output / "checkpoints").glob("checkpoint-*"))
+    start = time.perf_counter()
     trainer.train(resume_from_checkpoint=bool(checkpoints))
+    seconds = time.perf_counter() - start
     model.save(str(output))
     record = {
         "base_model": base_model,
@@ -131,6 +134,7 @@ def train_bi_encoder(
         "examples": len(train),
         "held_out_examples": 0 if held_out is None else len(held_out),
         "steps": steps,
+        "train_seconds": round(seconds, 1),
         **(card or {}),
     }
     _write_card(output, record)
