@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from pseudorel.retrieval.encoding import _autocast
+
 
 class CrossEncoderTeacher:
-    def __init__(self, model: str, max_length: int = 256, batch_size: int = 32):
+    def __init__(self, model: str, max_length: int = 256, batch_size: int = 32, precision: str = "auto"):
         from sentence_transformers import CrossEncoder
+
+        from pseudorel.retrieval.encoding import resolve_precision
 
         self.model = CrossEncoder(model, device="cpu", max_length=max_length)
         self.batch_size = batch_size
+        self.precision = resolve_precision(precision)
 
     def score(self, queries: list[str], passages: list[str], progress: bool = True) -> np.ndarray:
         """Raw scores (logits for a 1-label model); calibrate them before use as probabilities."""
@@ -18,13 +23,14 @@ class CrossEncoderTeacher:
             return np.zeros(0, dtype=np.float32)
         pairs = list(zip(queries, passages, strict=True))
         order = np.argsort([-len(q) - len(p) for q, p in pairs], kind="stable")  # similar lengths per batch
-        scores = self.model.predict(
-            [pairs[i] for i in order],
-            batch_size=self.batch_size,
-            show_progress_bar=progress,
-            activation_fn=None,
-            convert_to_numpy=True,
-        )
+        with _autocast(self.precision):
+            scores = self.model.predict(
+                [pairs[i] for i in order],
+                batch_size=self.batch_size,
+                show_progress_bar=progress,
+                activation_fn=None,
+                convert_to_numpy=True,
+            )
         out = np.empty(len(pairs), dtype=np.float32)
         out[order] = np.asarray(scores, dtype=np.float32).reshape(len(pairs), -1)[:, 0]
         return out
