@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
 from pseudorel.data.types import Document, Run
 
 #: The one pinned configuration: bm25s defaults, which reproduce BEIR's Lucene BM25 figures.
@@ -44,11 +42,3 @@ class BM25Retriever:
             keep = scores[row] > 0  # a query of only stopwords matches nothing
             run[qid] = {self.doc_ids[d]: float(s) for d, s in zip(docs[row][keep], scores[row][keep], strict=True)}
         return run
-
-    def score_matrix(self, queries: list[str]) -> np.ndarray:
-        """Dense (queries x docs) BM25 scores, for small corpora and teachers."""
-        tokens = self._tokenize(queries)
-        docs, scores = self.index.retrieve(tokens, k=len(self.doc_ids), show_progress=False)
-        out = np.zeros((len(queries), len(self.doc_ids)), dtype=np.float32)
-        np.put_along_axis(out, docs, scores, axis=1)
-        return out

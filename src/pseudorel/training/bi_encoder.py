@@ -8,13 +8,11 @@ qrels) drives evaluation and keeps the best checkpoint.
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pseudorel.training._run import save_with_card, train_resumable
 from pseudorel.training.examples import Examples
 
 #: Which label column each loss needs.
@@ -123,11 +121,7 @@ def train_bi_encoder(
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator, callbacks=callbacks
     )
-    checkpoints = list((output / "checkpoints").glob("checkpoint-*"))
-    start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=bool(checkpoints))
-    seconds = time.perf_counter() - start
-    model.save(str(output))
+    seconds = train_resumable(trainer, output)
     record = {
         "base_model": base_model,
         "training": asdict(settings),
@@ -137,19 +131,5 @@ def train_bi_encoder(
         "train_seconds": round(seconds, 1),
         **(card or {}),
     }
-    _write_card(output, record)
-    shutil.rmtree(output / "checkpoints", ignore_errors=True)
+    save_with_card(model, output, record)
     return model
-
-
-def _write_card(output: Path, record: dict) -> None:
-    from pseudorel._io import atomic_write
-
-    with atomic_write(output / "pseudorel.json") as f:
-        json.dump(record, f, indent=2, default=str)
-    readme = output / "README.md"
-    text = readme.read_text() if readme.is_file() else ""
-    lines = ["", "## Trained by pseudorel (no human relevance judgments)", ""]
-    lines += [f"- **{k}**: {json.dumps(v, default=str)}" for k, v in record.items()]
-    with atomic_write(readme) as f:
-        f.write(text + "\n".join(lines) + "\n")

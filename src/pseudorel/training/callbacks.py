@@ -1,4 +1,4 @@
-"""Trainer callbacks: label weakening's once-per-epoch target sets, and a label-free early stop."""
+"""Trainer callbacks: label weakening's once-per-epoch target sets."""
 
 from __future__ import annotations
 

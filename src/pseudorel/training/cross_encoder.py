@@ -7,15 +7,14 @@ for each (query, document) pair, and saved in sentence-transformers CrossEncoder
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from pseudorel.data.types import Document
+from pseudorel.training._run import save_with_card, train_resumable
 
 
 @dataclass
@@ -44,7 +43,6 @@ def train_cross_encoder(
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     from pseudorel.retrieval.models import resolve_model
-    from pseudorel.training.bi_encoder import _write_card
 
     settings = settings or CrossTrainSettings()
     output = Path(output)
@@ -78,12 +76,12 @@ def train_cross_encoder(
         report_to="none",
     )
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=BinaryCrossEntropyLoss(model))
-    trainer.train(resume_from_checkpoint=bool(list((output / "checkpoints").glob("checkpoint-*"))))
-    model.save(str(output))
-    _write_card(output, {"base_model": base_model, "training": asdict(settings), "pairs": len(dataset), **(card or {})})
-    shutil.rmtree(output / "checkpoints", ignore_errors=True)
+    seconds = train_resumable(trainer, output)
+    record = {
+        "base_model": base_model,
+        "training": asdict(settings),
+        "pairs": len(dataset),
+        "train_seconds": round(seconds, 1),
+    }
+    save_with_card(model, output, {**record, **(card or {})})
     return model
-
-
-def load_card(folder: str | Path) -> dict:
-    return json.loads((Path(folder) / "pseudorel.json").read_text())

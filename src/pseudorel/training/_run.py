@@ -1,0 +1,31 @@
+"""What both students share: train with resume from the last checkpoint, then save with a card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from pseudorel._io import atomic_write
+
+
+def train_resumable(trainer, output: Path) -> float:
+    """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one; seconds taken."""
+    start = time.perf_counter()
+    trainer.train(resume_from_checkpoint=bool(list((output / "checkpoints").glob("checkpoint-*"))))
+    return time.perf_counter() - start
+
+
+def save_with_card(model, output: Path, record: dict) -> None:
+    """Save ``model``, record how it was trained (pseudorel.json + README section), drop checkpoints."""
+    model.save(str(output))
+    with atomic_write(output / "pseudorel.json") as f:
+        json.dump(record, f, indent=2, default=str)
+    readme = output / "README.md"
+    text = readme.read_text() if readme.is_file() else ""
+    lines = ["", "## Trained by pseudorel (no human relevance judgments)", ""]
+    lines += [f"- **{k}**: {json.dumps(v, default=str)}" for k, v in record.items()]
+    with atomic_write(readme) as f:
+        f.write(text + "\n".join(lines) + "\n")
+    shutil.rmtree(output / "checkpoints", ignore_errors=True)
