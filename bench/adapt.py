@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA, Report
 
+from pseudorel.adapt import relabel_with_reranker
 from pseudorel.data import load_beir
 from pseudorel.data.beir import split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
@@ -32,7 +33,7 @@ from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.fusion import reciprocal_rank_fusion
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
-from pseudorel.training.examples import ExampleSettings, build_examples
+from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
 
 WORK = Path(__file__).parent / "cache" / "adapt"
 BASE = "all-MiniLM-L6-v2"
@@ -40,6 +41,7 @@ SYNTHETIC_DOCS = 300  # documents sampled for title + inverse-cloze queries
 MAX_UNLABELED = 800  # unlabeled queries used (nfcorpus has 2,590 train queries)
 TRAIN = TrainSettings(epochs=1, batch_size=32, max_seq_length=256)
 EXAMPLES = ExampleSettings(negatives=1)  # (query, positive, hard negative): training costs ~3x inference here
+RERANKER_PAIRS = ExampleSettings(negatives=3)  # reranker pairs: 1 confident positive : 3 hard negatives
 
 
 class Bench:
@@ -112,12 +114,8 @@ class Bench:
             block[key] = {"metrics": ev.aggregate}
         self.save()
 
-    def unlabeled(self, name: str, synthetic_docs: int = SYNTHETIC_DOCS) -> None:
-        corpus_only, train = self.dataset(name)
-        if len(train) > MAX_UNLABELED:
-            train = random.Random(0).sample(train, MAX_UNLABELED)
-        synthetic = synthetic_queries(corpus_only.corpus, ("title", "ict"), seed=0, max_docs=synthetic_docs)
-        frame, label_seconds = self.labels(name, train + synthetic, "unlabeled")
+    def unlabeled(self, name: str) -> None:
+        frame, label_seconds = self.unlabeled_frame(name)
         card = {
             "teacher": "calibrated rank fusion (BM25 + MiniLM)",
             "queries": "train queries without qrels + synthetic",
@@ -158,17 +156,30 @@ class Bench:
         card = {"teacher": "SUPERVISED: human train qrels", "queries": "train queries"}
         self.train_eval(name, "supervised_train_qrels", gold, TRAIN, card)
 
-    def reranker(self, name: str) -> None:
+    def unlabeled_frame(self, name: str):
+        """Pseudo-labels of the train queries (read without qrels) plus synthetic queries."""
         corpus_only, train = self.dataset(name)
-        frame, _ = self.labels(name, train, "train-queries")
-        start = time.perf_counter()
-        sample = frame.dropna(subset=["label"])
-        sample = sample.sample(min(4000, len(sample)), random_state=0)
-        out = WORK / name / "reranker"
-        train_cross_encoder(
-            BASE, sample, corpus_only.corpus, out, CrossTrainSettings(), card={"teacher": "rank fusion"}
-        )
-        train_seconds = time.perf_counter() - start
+        if len(train) > MAX_UNLABELED:
+            train = random.Random(0).sample(train, MAX_UNLABELED)
+        synthetic = synthetic_queries(corpus_only.corpus, ("title", "ict"), seed=0, max_docs=SYNTHETIC_DOCS)
+        return self.labels(name, train + synthetic, "unlabeled")
+
+    def train_reranker(self, name: str, budget: int):
+        """A cross-encoder student on ``budget`` teacher-labelled pairs: confident positives + hard negatives."""
+        corpus_only, _ = self.dataset(name)
+        frame, _ = self.unlabeled_frame(name)
+        pairs = balanced_pairs(frame, RERANKER_PAIRS, max_pairs=budget)
+        out = WORK / name / f"reranker-{budget}"
+        card = {
+            "teacher": "calibrated rank fusion (BM25 + MiniLM)",
+            "queries": "train queries without qrels + synthetic",
+        }
+        train_cross_encoder(BASE, pairs, corpus_only.corpus, out, CrossTrainSettings(), card=card)
+        seconds = json.loads((out / "pseudorel.json").read_text())["train_seconds"]
+        return out, len(pairs), seconds
+
+    def reranker(self, name: str, budget: int = 4000) -> None:
+        out, n_pairs, train_seconds = self.train_reranker(name, budget)
         test = self.test_set(name)
         queries = test.split_queries("test")
         bm25 = BM25Retriever(test.corpus).search(queries, 100)
@@ -177,11 +188,33 @@ class Bench:
         self.runs[(name, "reranker_bm25_top100")] = ev.column("nDCG@10")
         self.results.setdefault(name, {})["reranker_bm25_top100"] = {
             "metrics": ev.aggregate,
-            "train_pairs": len(sample),
-            "train_seconds": round(train_seconds, 1),
+            "train_pairs": n_pairs,
+            "train_seconds": train_seconds,
             "rerank_seconds": round(time.perf_counter() - start, 1),
         }
         self.save()
+
+    def chain(self, name: str, budgets: tuple[int, ...] = (1000, 4000)) -> None:
+        """Teacher labels ``budget`` pairs -> cross-encoder student relabels every query's top
+        candidates -> bi-encoder trained on the student's labels."""
+        corpus_only, _ = self.dataset(name)
+        frame, _ = self.unlabeled_frame(name)
+        for budget in budgets:
+            out, n_pairs, ce_seconds = self.train_reranker(name, budget)
+            start = time.perf_counter()
+            relabelled = relabel_with_reranker(
+                frame, corpus_only.corpus, out, WORK / name / f"labels-chain-{budget}.parquet", depth=10
+            )
+            relabel_seconds = time.perf_counter() - start
+            card = {"teacher": f"cross-encoder student trained on {n_pairs} rank-fusion labels", "queries": "unlabeled"}
+            result = self.train_eval(name, f"chain_budget_{budget}", relabelled, TRAIN, card)
+            result.update(
+                teacher_pairs=n_pairs,
+                reranker_train_seconds=ce_seconds,
+                relabelled_pairs=len(relabelled),
+                relabel_seconds=round(relabel_seconds, 1),
+            )
+            self.save()
 
     def throughput(self, name: str, steps: int = 12) -> None:
         """Our trainer (bf16 autocast) against a plain sentence-transformers loop (fp32, its own
@@ -262,7 +295,16 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-EXPERIMENTS = ["scifact_unlabeled", "scifact_synthetic", "reranker", "losses", "supervised", "nfcorpus", "throughput"]
+EXPERIMENTS = [
+    "scifact_unlabeled",
+    "scifact_synthetic",
+    "reranker",
+    "chain",
+    "losses",
+    "supervised",
+    "nfcorpus",
+    "throughput",
+]
 
 
 def main() -> None:
@@ -277,6 +319,7 @@ def main() -> None:
         "scifact_unlabeled": lambda: bench.unlabeled("scifact"),
         "scifact_synthetic": lambda: bench.synthetic_only("scifact"),
         "reranker": lambda: bench.reranker("scifact"),
+        "chain": lambda: bench.chain("scifact"),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),

@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument(
         "--max-train-queries", type=int, default=None, help="subsample train queries (nfcorpus has 2,590)"
     )
+    parser.add_argument("--max-seq-length", type=int, default=128, help="tokens, training and test encoding")
+    parser.add_argument("--negatives", type=int, default=3, help="hard negatives per training query")
+    parser.add_argument("--epochs", type=float, default=1.0)
     args = parser.parse_args()
     report = Report("noise")
     results = report.data.setdefault("results", {})
@@ -69,7 +72,10 @@ def main() -> None:
             ratios=tuple(args.ratios),
             seeds=(0,),
             extra_seeds={0.5: tuple(args.seeds_at_05)},
-            train=TrainSettings(epochs=1, batch_size=32, eval_fraction=0.0),
+            train=TrainSettings(
+                epochs=args.epochs, batch_size=32, eval_fraction=0.0, max_seq_length=args.max_seq_length
+            ),
+            negatives=args.negatives,
         )
         table = run_sweep(ds, ds, "train", ranking, WORK / name, settings)
         png = plot(table, WORK / name / "noise.png", title=f"{name}: BM25-hard label noise")

@@ -5,7 +5,8 @@ Stages, each cached under the output folder and skipped when its result exists:
 1. queries: the user's unlabeled queries plus cheap synthetic ones (title, inverse cloze);
 2. labels: candidates from BM25 and dense retrieval, calibrated cheap teachers, optional
    budgeted LLM judge (``labels.parquet``);
-3. reranker: a cross-encoder student trained on a sample of those labels (``reranker/``);
+3. reranker: a cross-encoder student trained on confident positives and hard negatives
+   from those labels (``reranker/``);
 4. chain (optional): the reranker relabels every candidate pair, cheaply;
 5. retriever: a bi-encoder student trained on the labels (``retriever/``);
 6. report: timings, and test-set metrics when the caller passes qrels (evaluation only).
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,7 @@ from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
-from pseudorel.training.examples import ExampleSettings, build_examples
+from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
 
 logger = logging.getLogger("pseudorel")
 
@@ -42,7 +43,8 @@ class AdaptSettings:
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     retriever: TrainSettings = field(default_factory=TrainSettings)
     reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
-    reranker_pairs: int = 4000  # labelled pairs sampled to train the reranker
+    reranker_pairs: int = 4000  # labelled pairs to train the reranker: confident positives + hard negatives
+    reranker_negatives: int = 3  # hard negatives per positive in those pairs
     chain: bool = False  # let the reranker relabel all pairs before training the retriever
     seed: int = 0
 
@@ -97,9 +99,9 @@ def adapt(
     reranker_path = output / "reranker"
     if settings.reranker is not None:
         start = time.perf_counter()
-        sample = labels.dropna(subset=["label"])
-        if len(sample) > settings.reranker_pairs:
-            sample = sample.sample(settings.reranker_pairs, random_state=settings.seed)
+        pair_settings = replace(settings.examples, negatives=settings.reranker_negatives)
+        sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
+        report["reranker_pairs"] = len(sample)
         train_cross_encoder(
             settings.base_model, sample, corpus, reranker_path, settings.reranker, card={"teacher": _teacher(labels)}
         )
@@ -107,7 +109,7 @@ def adapt(
 
     if settings.chain and settings.reranker is not None:
         start = time.perf_counter()
-        labels = _relabel_with_reranker(labels, corpus, reranker_path, output / "labels_chain.parquet")
+        labels = relabel_with_reranker(labels, corpus, reranker_path, output / "labels_chain.parquet")
         _stage(report, "chain", start)
 
     start = time.perf_counter()
@@ -132,11 +134,16 @@ def _teacher(labels: pd.DataFrame) -> str:
     return "combined: " + ", ".join(parts)
 
 
-def _relabel_with_reranker(labels: pd.DataFrame, corpus, reranker_path: Path, cache: Path) -> pd.DataFrame:
-    """The distillation chain's middle step: the cross-encoder student reads every candidate pair;
-    its scores, Platt-calibrated on synthetic queries' source documents (no qrels), become the labels."""
+def relabel_with_reranker(
+    labels: pd.DataFrame, corpus, reranker_path: Path, cache: Path, depth: int | None = None
+) -> pd.DataFrame:
+    """The distillation chain's middle step: the cross-encoder student reads every candidate pair
+    (or, with ``depth``, each query's source document and top-``depth`` fused candidates); its
+    scores, Platt-calibrated on synthetic queries' source documents (no qrels), become the labels."""
     if cache.is_file():
         return load_labels(cache)
+    if depth is not None:
+        labels = labels[(labels["fused_rank"] <= depth) | labels["is_source_doc"].astype(bool)]
     from pseudorel.teachers.calibration import PlattCalibrator
     from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 

@@ -139,6 +139,20 @@ def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
     assert "| infonce | 0.5 |" in (out / "report.md").read_text()
 
 
+def test_noise_sweep_loss_specs(monkeypatch, capsys, tmp_path):
+    from pseudorel.cli.noise import _loss_specs
+
+    assert _loss_specs("infonce, label_weakening[beta=0.3,alpha=0],gce") == (
+        "infonce",
+        "label_weakening[beta=0.3,alpha=0]",
+        "gce",
+    )
+    code, _, stderr = run_cli(
+        monkeypatch, capsys, "noise-sweep", "--dataset", "tiny", "--output", str(tmp_path), "--losses", "infonse"
+    )
+    assert code == 2 and "unknown loss 'infonse'" in stderr
+
+
 def test_queries_command_with_llm(monkeypatch, capsys, tmp_path):
     from tests.llm import stub_server
 

@@ -17,7 +17,7 @@ def test_sweep_runs_caches_and_plots(tmp_path, tiny_dataset_path, tiny_model_pat
     queries = ds.split_queries("test")
     ranking = BM25Retriever(ds.corpus).search(queries, 10)
     settings = SweepSettings(
-        losses=("infonce", "label_weakening"),
+        losses=("infonce", "label_weakening[beta=0.3]"),
         ratios=(0.0, 0.5),
         seeds=(0,),
         extra_seeds={0.5: (0, 1)},
@@ -25,7 +25,20 @@ def test_sweep_runs_caches_and_plots(tmp_path, tiny_dataset_path, tiny_model_pat
         train=TrainSettings(epochs=1, batch_size=2, eval_fraction=0.0, bf16=False),
         negatives=1,
     )
+    from pseudorel.training import bi_encoder
+
+    seen = []
+    real_train = bi_encoder.train_bi_encoder
+
+    def spy(base, examples, output, settings, card=None):
+        seen.append((settings.loss, settings.loss_kwargs))
+        return real_train(base, examples, output, settings, card)
+
+    monkeypatch.setattr("pseudorel.training.bi_encoder.train_bi_encoder", spy)
     table = run_sweep(ds, ds, "test", ranking, tmp_path / "sweep", settings, progress=lambda _: None)
+    assert ("label_weakening", {"beta": 0.3}) in seen and ("infonce", {}) in seen
+    assert (tmp_path / "sweep" / "runs" / "label_weakening_beta=0.3-r0.50-s1.json").is_file()
+    assert set(table.loss) == {"infonce", "label_weakening[beta=0.3]"}
     assert len(table) == 6 and set(table.ratio) == {0.0, 0.5}
     assert set(table[table.ratio == 0.5].corrupted_queries) == {2}
     assert set(table[table.ratio == 0.0].corrupted_queries) == {0}

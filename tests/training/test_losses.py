@@ -185,3 +185,16 @@ def test_label_weakening_relaxation_zeroes_satisfied_queries(batch):
         -p_positive(q.detach(), pos, neg).log().mean().item(), rel=1e-5
     )
     assert math.isfinite(strict(columns(q, pos, neg), torch.tensor([0, 1])).item())
+
+
+def test_parse_loss_spec():
+    from pseudorel.training.losses import parse_loss_spec
+
+    assert parse_loss_spec("infonce") == ("infonce", {})
+    assert parse_loss_spec("label_weakening[beta=0.3, alpha=0,marginal=true]") == (
+        "label_weakening",
+        {"beta": 0.3, "alpha": 0.0, "marginal": True},
+    )
+    for bad in ("nope", "label_weakening[beta]", "label_weakening[beta=0.3"):
+        with pytest.raises(ValueError):
+            parse_loss_spec(bad)

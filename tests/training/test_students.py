@@ -11,7 +11,7 @@ from pseudorel.labels.pipeline import LabelSettings, label_pairs
 from pseudorel.queries import Query, synthetic_queries
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
-from pseudorel.training.examples import ExampleSettings, build_examples
+from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
 
 
 @pytest.fixture
@@ -32,6 +32,18 @@ def test_examples_follow_thresholds(labelled):
         assert len(docs) == 3 and labels[0] >= 0.5 and all(v < 0.3 for v in labels[1:])
     ds = examples.to_dataset("soft")
     assert ds.column_names == ["query", "positive", "negative_1", "negative_2", "label"]
+
+
+def test_balanced_pairs_keep_one_positive_per_group(labelled):
+    _, frame = labelled
+    settings = ExampleSettings(negatives=2, positive_threshold=0.5, negative_threshold=0.3)
+    pairs = balanced_pairs(frame, settings)
+    positives = pairs[pairs["label"] >= 0.5]
+    assert len(positives) == len(build_examples(frame, labelled[0], settings)) > 5
+    assert len(pairs) == 3 * len(positives)  # 1 positive : 2 hard negatives, not the table's base rate
+    assert (pairs.groupby("query_id")["label"].max() >= 0.5).all()
+    small = balanced_pairs(frame, settings, max_pairs=7)
+    assert len(small) == 6 and small.groupby("query_id").size().eq(3).all()  # whole queries only
 
 
 @pytest.mark.parametrize("loss", ["infonce", "bixse", "label_weakening"])

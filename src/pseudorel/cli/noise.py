@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -14,12 +15,26 @@ def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(x) for x in text.split(",") if x.strip())
 
 
+def _loss_specs(text: str) -> tuple[str, ...]:
+    """Split ``infonce,label_weakening[beta=0.3,alpha=0]`` on the commas outside brackets."""
+    from pseudorel.errors import UsageError
+    from pseudorel.training.losses import parse_loss_spec
+
+    specs = tuple(s.strip() for s in re.findall(r"[^,\[]+(?:\[[^\]]*\])?", text) if s.strip())
+    for spec in specs:
+        try:
+            parse_loss_spec(spec)
+        except ValueError as exc:
+            raise UsageError(f"--losses: {exc}") from None
+    return specs
+
+
 @app.command("noise-sweep")
 def noise_sweep(
     dataset: Annotated[str, typer.Option(help="BEIR folder or name with train and test qrels.")],
     output: Annotated[Path, typer.Option(help="Folder for runs/, results.csv, the plot and report.md.")],
     losses: Annotated[
-        str, typer.Option(help="Comma-separated losses.")
+        str, typer.Option(help="Comma-separated losses; variants as label_weakening[beta=0.3,alpha=0].")
     ] = "infonce,bixse,gce,sce,bootstrap_soft,label_weakening",
     ratios: Annotated[str, typer.Option(help="Comma-separated noise ratios.")] = "0,0.1,0.3,0.5",
     seeds: Annotated[str, typer.Option(help="Seeds for every ratio.")] = "0",
@@ -46,7 +61,7 @@ def noise_sweep(
         ratio, _, values = part.partition("=")
         extra[float(ratio)] = tuple(int(v) for v in values.split(","))
     settings = SweepSettings(
-        losses=tuple(x.strip() for x in losses.split(",") if x.strip()),
+        losses=_loss_specs(losses),
         ratios=_floats(ratios),
         seeds=tuple(int(s) for s in seeds.split(",")),
         extra_seeds=extra,

@@ -9,7 +9,9 @@ stopped and a larger sweep reuses the runs of a smaller one.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from pseudorel.data.types import Dataset, Qrels, Run
 from pseudorel.noise.inject import inject_noise
 from pseudorel.training.bi_encoder import TrainSettings
 from pseudorel.training.examples import ExampleSettings
+from pseudorel.training.losses import parse_loss_spec
 
 REPORTED = ("nDCG@10", "R@10", "RR@10")
 
@@ -82,7 +85,10 @@ def run_sweep(
     test_queries = test.split_queries("test")
     rows = []
     for loss, ratio, seed in settings.grid():
-        result_path = output / "runs" / f"{loss}-r{ratio:.2f}-s{seed}.json"
+        started = time.perf_counter()
+        loss_name, spec_kwargs = parse_loss_spec(loss)
+        stem = re.sub(r"[^A-Za-z0-9.=_-]+", "_", loss).strip("_")
+        result_path = output / "runs" / f"{stem}-r{ratio:.2f}-s{seed}.json"
         if result_path.is_file():
             rows.append(json.loads(result_path.read_text()))
             continue
@@ -103,7 +109,8 @@ def run_sweep(
             ),
         )
         model_dir = output / "models" / result_path.stem
-        train_settings = replace(settings.train, loss=loss, seed=seed, loss_kwargs=settings.loss_kwargs.get(loss, {}))
+        kwargs = {**settings.loss_kwargs.get(loss_name, {}), **spec_kwargs}
+        train_settings = replace(settings.train, loss=loss_name, seed=seed, loss_kwargs=kwargs)
         train_bi_encoder(
             settings.base_model,
             examples,
@@ -111,7 +118,9 @@ def run_sweep(
             train_settings,
             card={"teacher": f"qrels with {ratio:.0%} {settings.kind} noise (seed {seed})"},
         )
-        run = DenseRetriever(test.corpus, model=str(model_dir), progress=False).search(test_queries, 100)
+        run = DenseRetriever(test.corpus, model=str(model_dir), progress=False, use_cache=False).search(
+            test_queries, 100
+        )
         metrics = evaluate_run(test.qrels["test"], run, REPORTED).aggregate
         row = {
             "loss": loss,
@@ -119,6 +128,7 @@ def run_sweep(
             "seed": seed,
             "corrupted_queries": len({c.query_id for c in corruptions}),
             "examples": len(examples),
+            "seconds": round(time.perf_counter() - started, 1),
             **metrics,
         }
         with atomic_write(result_path) as f:

@@ -54,24 +54,42 @@ class Examples:
         return Dataset.from_dict(columns)
 
 
-def build_examples(
-    labels: pd.DataFrame, corpus: dict[str, Document], settings: ExampleSettings | None = None
-) -> Examples:
-    settings = settings or ExampleSettings()
+def _select(labels: pd.DataFrame, settings: ExampleSettings):
+    """Yield (positive row, negative rows) per training example, as described in the module docstring."""
     rng = random.Random(settings.seed)
-    out = Examples([], [], [], [])
     rank = labels["fused_rank"].fillna(np.inf) if "fused_rank" in labels else pd.Series(0, index=labels.index)
     frame = labels.assign(_rank=rank).dropna(subset=["label"])
-    for query_id, group in frame.groupby("query_id", sort=False):
+    for _, group in frame.groupby("query_id", sort=False):
         positives = group[group["label"] >= settings.positive_threshold].nlargest(settings.max_positives, "label")
         rest = group.drop(index=positives.index)
         pool = rest[rest["label"] < settings.negative_threshold].nsmallest(settings.hard_pool, "_rank")
         if positives.empty or len(pool) < settings.negatives:
             continue
         for _, pos in positives.iterrows():
-            negs = pool.iloc[sorted(rng.sample(range(len(pool)), settings.negatives))]
-            out.queries.append(pos["query_text"])
-            out.query_ids.append(str(query_id))
-            out.docs.append([corpus[pos["doc_id"]].full_text] + [corpus[d].full_text for d in negs["doc_id"]])
-            out.labels.append([float(pos["label"])] + [float(v) for v in negs["label"]])
+            yield pos, pool.iloc[sorted(rng.sample(range(len(pool)), settings.negatives))]
+
+
+def build_examples(
+    labels: pd.DataFrame, corpus: dict[str, Document], settings: ExampleSettings | None = None
+) -> Examples:
+    """(query, positive, hard negatives) examples for a bi-encoder, with the teacher's labels."""
+    out = Examples([], [], [], [])
+    for pos, negs in _select(labels, settings or ExampleSettings()):
+        out.queries.append(pos["query_text"])
+        out.query_ids.append(str(pos["query_id"]))
+        out.docs.append([corpus[pos["doc_id"]].full_text] + [corpus[d].full_text for d in negs["doc_id"]])
+        out.labels.append([float(pos["label"])] + [float(v) for v in negs["label"]])
     return out
+
+
+def balanced_pairs(labels: pd.DataFrame, settings: ExampleSettings | None = None, max_pairs: int | None = None):
+    """The label-table rows a pointwise reranker trains on: each confident positive with its hard
+    negatives, so positives are 1 in ``1 + negatives`` pairs instead of the table's base rate
+    (a few percent, which a reranker learns as a constant). At most ``max_pairs`` rows, whole
+    queries kept together."""
+    settings = settings or ExampleSettings()
+    groups = [[pos.name, *negs.index] for pos, negs in _select(labels, settings)]
+    random.Random(settings.seed).shuffle(groups)
+    if max_pairs is not None:
+        groups = groups[: max(1, max_pairs // (1 + settings.negatives))]
+    return labels.loc[[i for g in groups for i in g]]

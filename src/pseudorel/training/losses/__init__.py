@@ -26,6 +26,27 @@ LOSSES = {
     "label_smoothing": LabelSmoothingLoss,
 }
 
+
+def parse_loss_spec(spec: str) -> tuple[str, dict]:
+    """``"label_weakening[beta=0.3,alpha=0]"`` -> ``("label_weakening", {"beta": 0.3, "alpha": 0.0})``.
+
+    Hyperparameters in brackets let one sweep compare variants of a loss; values are read as
+    numbers or booleans (``true``/``false``)."""
+    name, _, rest = spec.strip().partition("[")
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss '{name}' (known: {', '.join(LOSSES)})")
+    if rest and not rest.endswith("]"):
+        raise ValueError(f"loss '{spec}': hyperparameters go in brackets, e.g. {name}[beta=0.3]")
+    kwargs: dict = {}
+    for part in filter(None, (p.strip() for p in rest[:-1].split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"loss '{spec}': '{part}' is not key=value")
+        low = value.strip().lower()
+        kwargs[key.strip()] = low == "true" if low in ("true", "false") else float(value)
+    return name, kwargs
+
+
 __all__ = [
     "LOSSES",
     "BiXSELoss",
@@ -38,4 +59,5 @@ __all__ = [
     "MAELoss",
     "MarginMSELoss",
     "SCELoss",
+    "parse_loss_spec",
 ]
