@@ -37,9 +37,13 @@ def machine() -> dict:
 
 
 class Report:
-    """Collects results and rewrites ``bench/results/<name>.json`` and ``.md`` after each step."""
+    """Collects results and rewrites ``bench/results/<name>.json`` and ``.md`` after each step.
 
-    def __init__(self, name: str):
+    ``keep_previous`` starts from the results already in the JSON file (a bench rerun with
+    ``--only`` updates some experiments and keeps the others); the earlier runs' commands,
+    dates and wall times are kept under ``meta.earlier``."""
+
+    def __init__(self, name: str, keep_previous: bool = False):
         self.name = name
         self.started = time.perf_counter()
         self.meta = {
@@ -48,6 +52,12 @@ class Report:
             "machine": machine(),
         }
         self.data: dict = {}
+        path = RESULTS / f"{name}.json"
+        if keep_previous and path.is_file():
+            self.data = json.loads(path.read_text())
+            old = self.data.pop("meta", {})
+            earlier = old.pop("earlier", [])
+            self.meta["earlier"] = [*earlier, {k: old[k] for k in ("command", "date", "wall_seconds") if k in old}]
 
     def save(self, markdown: str, complete: bool = False) -> None:
         self.meta["wall_seconds"] = round(time.perf_counter() - self.started, 1)
@@ -62,7 +72,12 @@ class Report:
             f"- command: `{m['command']}`\n- date: {m['date']}\n"
             f"- machine: {m['machine']['cores']} cores ({m['machine']['cpu']}), torch {m['machine']['torch']}"
             f" with {m['machine']['torch_threads']} threads\n"
-            f"- wall time: {m['wall_seconds']} s{'' if complete else ' (partial: still running or interrupted)'}\n\n"
+            f"- wall time: {m['wall_seconds']} s{'' if complete else ' (partial: still running or interrupted)'}\n"
         )
+        for e in m.get("earlier", []):
+            header += (
+                f"- earlier results kept from: `{e.get('command')}` ({e.get('date')}, {e.get('wall_seconds')} s)\n"
+            )
+        header += "\n"
         with atomic_write(RESULTS / f"{self.name}.md") as f:
             f.write(header + markdown)

@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--negatives", type=int, default=3, help="hard negatives per training query")
     parser.add_argument("--epochs", type=float, default=1.0)
     args = parser.parse_args()
-    report = Report("noise")
+    report = Report("noise", keep_previous=True)  # datasets run separately accumulate
     results = report.data.setdefault("results", {})
     headline = report.data.setdefault("headline", {})
     for name in args.datasets:
