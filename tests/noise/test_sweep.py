@@ -64,3 +64,14 @@ def test_grid():
     assert grid == [("a", 0.0, 0), ("a", 0.5, 0), ("a", 0.5, 1), ("a", 0.5, 2)]
     with pytest.raises(TypeError):
         SweepSettings(unknown=1)
+
+
+def test_load_runs_is_the_union_of_sweeps(tmp_path):
+    import json
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for i, loss in enumerate(("infonce", "gce")):
+        (runs / f"{loss}-r0.00-s0.json").write_text(json.dumps({"loss": loss, "ratio": 0.0, "nDCG@10": 0.1 * i}))
+    table = sweep.load_runs(tmp_path)
+    assert sorted(table.loss) == ["gce", "infonce"] and table["nDCG@10"].max() == 0.1

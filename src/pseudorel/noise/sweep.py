@@ -142,6 +142,12 @@ def run_sweep(
     return table
 
 
+def load_runs(output: str | Path) -> pd.DataFrame:
+    """Every finished run cached under ``output`` (the union of all sweeps run there)."""
+    rows = [json.loads(p.read_text()) for p in sorted((Path(output) / "runs").glob("*.json"))]
+    return pd.DataFrame(rows)
+
+
 def summarize(table: pd.DataFrame, metric: str = "nDCG@10") -> pd.DataFrame:
     """Mean and standard deviation over seeds, one row per (loss, ratio)."""
     grouped = table.groupby(["loss", "ratio"])[metric]
