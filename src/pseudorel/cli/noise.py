@@ -44,6 +44,7 @@ def noise_sweep(
     base_model: Annotated[str, typer.Option()] = "all-MiniLM-L6-v2",
     epochs: Annotated[float, typer.Option()] = 1.0,
     batch_size: Annotated[int, typer.Option()] = 32,
+    max_seq_length: Annotated[int, typer.Option(help="Tokens per text in training and test encoding.")] = 256,
     negatives: Annotated[int, typer.Option(help="Hard negatives per training example.")] = 3,
     beta: Annotated[float | None, typer.Option(help="Label weakening's confidence threshold.")] = None,
     alpha: Annotated[float | None, typer.Option(help="Label weakening's relaxation.")] = None,
@@ -67,7 +68,7 @@ def noise_sweep(
         extra_seeds=extra,
         kind=kind,
         base_model=base_model,
-        train=TrainSettings(epochs=epochs, batch_size=batch_size, eval_fraction=0.0),
+        train=TrainSettings(epochs=epochs, batch_size=batch_size, eval_fraction=0.0, max_seq_length=max_seq_length),
         negatives=negatives,
         loss_kwargs={"label_weakening": lw} if lw else {},
     )
