@@ -12,6 +12,7 @@ be run in pieces (``--losses``, ``--ratios``, ``--seeds-at-05``) and resumed.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from dataclasses import replace
@@ -37,6 +38,30 @@ SENSITIVITY = (
 )
 METRICS = ("nDCG@10", "R@10", "RR@10")
 MAX_TRAIN_QUERIES = {"nfcorpus": 800}  # of 2,590: keeps a run near scifact's cost (809 queries)
+
+
+def zero_shot(ds, name: str, max_seq_length: int) -> dict:
+    """The untrained base model at the sweep's token cap: the floor every run is compared with."""
+    path = WORK / name / f"zero_shot_{max_seq_length}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    from sentence_transformers import SentenceTransformer
+
+    from pseudorel.evaluation.metrics import evaluate_run
+    from pseudorel.retrieval.dense import DenseRetriever
+    from pseudorel.retrieval.models import resolve_model
+
+    model_dir = WORK / name / "models" / f"zero_shot_{max_seq_length}"
+    model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
+    model.max_seq_length = max_seq_length
+    model.save(str(model_dir))
+    run = DenseRetriever(ds.corpus, model=str(model_dir), progress=False, use_cache=False).search(
+        ds.split_queries("test"), 100
+    )
+    metrics = evaluate_run(ds.qrels["test"], run, METRICS).aggregate
+    path.write_text(json.dumps(metrics))
+    shutil.rmtree(model_dir, ignore_errors=True)
+    return metrics
 
 
 def summary(table):
@@ -101,6 +126,13 @@ def markdown(results: dict) -> str:
     for name, r in results.items():
         rows = r["summary_rows"]
         lines += [f"## {name}", "", f"![nDCG@10 vs noise ratio]({r['plot']})", ""]
+        if "zero_shot" in r:
+            z = r["zero_shot"]
+            lines += [
+                f"Untrained all-MiniLM-L6-v2 at the same 128-token cap: nDCG@10 {z['nDCG@10']:.4f}, "
+                f"R@10 {z['R@10']:.4f}, MRR@10 {z['RR@10']:.4f}. {r['train_queries']} training queries.",
+                "",
+            ]
         lines += [
             "| loss | noise ratio | nDCG@10 mean | std | R@10 | MRR@10 | seeds | s/run |",
             "|---|---|---|---|---|---|---|---|",
@@ -159,6 +191,7 @@ def main() -> None:
         rows = summary(table)
         results[name] = {
             "train_queries": len(queries),
+            "zero_shot": zero_shot(ds, name, args.max_seq_length),
             "runs": table.to_dict("records"),
             "summary_rows": rows.to_dict("records"),
             "findings": findings(rows),
