@@ -186,12 +186,15 @@ def main() -> None:
             run_sweep(ds, ds, "train", ranking, WORK / name, variants)
         table = load_runs(WORK / name)
         main_table = table[~table.loss.str.contains(r"\[")]
-        png = plot(main_table, WORK / name / "noise.png", title=f"{name}: BM25-hard label noise")
+        floor = zero_shot(ds, name, args.max_seq_length)
+        png = plot(
+            main_table, WORK / name / "noise.png", title=f"{name}: BM25-hard label noise", baseline=floor["nDCG@10"]
+        )
         shutil.copy(png, RESULTS / f"noise_{name}.png")
         rows = summary(table)
         results[name] = {
             "train_queries": len(queries),
-            "zero_shot": zero_shot(ds, name, args.max_seq_length),
+            "zero_shot": floor,
             "runs": table.to_dict("records"),
             "summary_rows": rows.to_dict("records"),
             "findings": findings(rows),

@@ -54,7 +54,7 @@ def test_sweep_runs_caches_and_plots(tmp_path, tiny_dataset_path, tiny_model_pat
 
     summary = summarize(table)
     assert summary.loc[(summary.loss == "infonce") & (summary.ratio == 0.5), "count"].item() == 2
-    png = plot(table, tmp_path / "sweep" / "noise.png")
+    png = plot(table, tmp_path / "sweep" / "noise.png", baseline=0.1)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sweep.REPORTED == ("nDCG@10", "R@10", "RR@10")
 

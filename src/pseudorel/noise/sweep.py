@@ -154,8 +154,11 @@ def summarize(table: pd.DataFrame, metric: str = "nDCG@10") -> pd.DataFrame:
     return grouped.agg(["mean", "std", "count"]).reset_index()
 
 
-def plot(table: pd.DataFrame, path: str | Path, metric: str = "nDCG@10", title: str = "") -> Path:
-    """Metric against noise ratio, one line per loss (mean over seeds, spread as error bars)."""
+def plot(
+    table: pd.DataFrame, path: str | Path, metric: str = "nDCG@10", title: str = "", baseline: float | None = None
+) -> Path:
+    """Metric against noise ratio, one line per loss (mean over seeds, spread as error bars);
+    ``baseline`` (the untrained model's score) is drawn as a dashed line."""
     try:
         import matplotlib
 
@@ -169,6 +172,8 @@ def plot(table: pd.DataFrame, path: str | Path, metric: str = "nDCG@10", title: 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     for loss, part in summary.groupby("loss"):
         ax.errorbar(part["ratio"], part["mean"], yerr=part["std"].fillna(0), marker="o", capsize=3, label=loss)
+    if baseline is not None:
+        ax.axhline(baseline, color="gray", linestyle="--", linewidth=1, label="untrained")
     ax.set_xlabel("noise ratio (fraction of training queries with a wrong positive)")
     ax.set_ylabel(f"test {metric}")
     ax.set_title(title)
