@@ -99,3 +99,16 @@ def test_cross_encoder_student(labelled, tiny_model_path, tmp_path):
     scores = reranker.predict([("vitamin d bones", "Vitamin D deficiency weakens bones")])
     assert scores.shape == (1,)
     assert json.loads((out / "pseudorel.json").read_text())["pairs"] == int(frame["label"].notna().sum())
+
+
+def test_cross_encoder_head_learns_faster(tiny_model_path):
+    from pseudorel.training.cross_encoder import _optimizer
+
+    model = CrossEncoder(str(tiny_model_path), num_labels=1, device="cpu")
+    optimizer = _optimizer(model, CrossTrainSettings(learning_rate=1e-5, head_learning_rate=1e-3))
+    body, head = optimizer.param_groups
+    head_ids = {id(p) for p in head["params"]}
+    assert head["lr"] == 1e-3 and body["lr"] == 1e-5
+    assert id(model.model.classifier.weight) in head_ids
+    assert all(id(p) not in head_ids for p in model.model.bert.encoder.parameters())
+    assert len(body["params"]) + len(head["params"]) == len(list(model.model.parameters()))

@@ -21,6 +21,8 @@ class CrossEncoderTeacher:
         """Raw scores (logits for a 1-label model); calibrate them before use as probabilities."""
         if not queries:
             return np.zeros(0, dtype=np.float32)
+        import torch
+
         pairs = list(zip(queries, passages, strict=True))
         order = np.argsort([-len(q) - len(p) for q, p in pairs], kind="stable")  # similar lengths per batch
         with _autocast(self.precision):
@@ -28,7 +30,7 @@ class CrossEncoderTeacher:
                 [pairs[i] for i in order],
                 batch_size=self.batch_size,
                 show_progress_bar=progress,
-                activation_fn=None,
+                activation_fn=torch.nn.Identity(),  # None would mean the model's default (a sigmoid)
                 convert_to_numpy=True,
             )
         out = np.empty(len(pairs), dtype=np.float32)

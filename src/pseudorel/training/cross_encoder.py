@@ -22,10 +22,25 @@ class CrossTrainSettings:
     epochs: float = 1.0
     batch_size: int = 32
     learning_rate: float = 5e-5
+    # the new one-logit head (and the pooler, unused by the bi-encoder it starts from) learn at
+    # this rate: at the encoder's 5e-5, Adam moves a fresh head so little in a few hundred steps
+    # that the student learns only the label base rate (a constant score)
+    head_learning_rate: float = 1e-3
     warmup_ratio: float = 0.1
     max_length: int = 256
     bf16: bool = True
     seed: int = 0
+
+
+def _optimizer(model, settings: CrossTrainSettings):
+    """AdamW with the head (classifier + pooler) at ``head_learning_rate``, the encoder at ``learning_rate``."""
+    import torch
+
+    head, body = [], []
+    for name, param in model.model.named_parameters():
+        (head if name.startswith(("classifier.", "bert.pooler.")) else body).append(param)
+    groups = [{"params": body, "lr": settings.learning_rate}, {"params": head, "lr": settings.head_learning_rate}]
+    return torch.optim.AdamW(groups, lr=settings.learning_rate, weight_decay=0.0)
 
 
 def train_cross_encoder(
@@ -75,7 +90,13 @@ def train_cross_encoder(
         logging_steps=max(1, steps // 8),
         report_to="none",
     )
-    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=BinaryCrossEntropyLoss(model))
+    trainer = CrossEncoderTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        loss=BinaryCrossEntropyLoss(model),
+        optimizers=(_optimizer(model, settings), None),
+    )
     seconds = train_resumable(trainer, output)
     record = {
         "base_model": base_model,
