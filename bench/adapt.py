@@ -333,6 +333,7 @@ EXPERIMENTS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", default=EXPERIMENTS, choices=EXPERIMENTS)
+    parser.add_argument("--chain-budgets", nargs="+", type=int, default=[1000, 4000], help="teacher-labelled pairs")
     args = parser.parse_args()
     report = Report("adapt", keep_previous=set(args.only) != set(EXPERIMENTS))
     bench = Bench(report)
@@ -344,7 +345,7 @@ def main() -> None:
         "scifact_synthetic_large": lambda: bench.synthetic_only("scifact", LARGE_DOCS),
         "scifact_unlabeled_large": lambda: bench.unlabeled("scifact", LARGE_DOCS),
         "reranker": lambda: bench.reranker("scifact"),
-        "chain": lambda: bench.chain("scifact"),
+        "chain": lambda: bench.chain("scifact", tuple(args.chain_budgets)),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),
