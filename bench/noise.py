@@ -74,7 +74,7 @@ def summary(table):
     return out.reset_index()
 
 
-def findings(rows) -> list[str]:
+def findings(rows, floor: float | None = None) -> list[str]:
     """The issue's questions, answered from the numbers: does label weakening hold at r=0.5,
     does it beat InfoNCE there, and where does InfoNCE start to fall."""
 
@@ -113,6 +113,16 @@ def findings(rows) -> list[str]:
             else ("keeps >= 95% of its clean score at every tested ratio (no collapse in this budget)")
         )
         out.append(f"- Failure signature: InfoNCE relative to r=0: {trail}; it {where}.")
+    if floor is not None:
+        for loss in ("infonce", "label_weakening"):
+            clean, noisy = get(loss, 0.0), get(loss, 0.5)
+            if clean is not None and noisy is not None:
+                gain, kept = clean - floor, noisy - floor
+                share = f" ({kept / gain:.0%} of the gain kept)" if gain > 0 else ""
+                out.append(
+                    f"- {loss} against the untrained model ({floor:.4f}): {gain:+.4f} at r=0, "
+                    f"{kept:+.4f} at r=0.5{share}."
+                )
     return out
 
 
@@ -197,7 +207,7 @@ def main() -> None:
             "zero_shot": floor,
             "runs": table.to_dict("records"),
             "summary_rows": rows.to_dict("records"),
-            "findings": findings(rows),
+            "findings": findings(rows, floor["nDCG@10"]),
             "plot": f"noise_{name}.png",
         }
 
