@@ -91,14 +91,27 @@ def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path,
     assert (out / "pseudorel.json").is_file()
 
 
-def test_cross_encoder_student(labelled, tiny_model_path, tmp_path):
+@pytest.mark.parametrize("loss", ["listwise", "bce"])
+def test_cross_encoder_student(labelled, tiny_model_path, tmp_path, loss):
     corpus, frame = labelled
     out = tmp_path / "reranker"
-    train_cross_encoder(str(tiny_model_path), frame, corpus, out, CrossTrainSettings(batch_size=8, bf16=False))
+    settings = CrossTrainSettings(batch_size=4, bf16=False, loss=loss, negatives=2)
+    train_cross_encoder(str(tiny_model_path), frame, corpus, out, settings)
     reranker = CrossEncoder(str(out), device="cpu")
     scores = reranker.predict([("vitamin d bones", "Vitamin D deficiency weakens bones")])
     assert scores.shape == (1,)
-    assert json.loads((out / "pseudorel.json").read_text())["pairs"] == int(frame["label"].notna().sum())
+    expected = (
+        len(build_examples(frame, corpus, ExampleSettings(negatives=2)))
+        if loss == "listwise"
+        else int(frame["label"].notna().sum())
+    )
+    assert json.loads((out / "pseudorel.json").read_text())["examples"] == expected
+
+
+def test_cross_encoder_rejects_unknown_loss(labelled, tiny_model_path, tmp_path):
+    corpus, frame = labelled
+    with pytest.raises(ValueError, match="unknown cross-encoder loss"):
+        train_cross_encoder(str(tiny_model_path), frame, corpus, tmp_path / "r", CrossTrainSettings(loss="hinge"))
 
 
 def test_cross_encoder_head_learns_faster(tiny_model_path):
