@@ -290,7 +290,14 @@ def markdown(results: dict) -> str:
                 f"{r.get('train_seconds', '-')} | {r.get('pairs_per_s', '-')} | {r.get('vs_zero_shot_p', '-')} |"
             )
     for name, block in results.items():
-        chain = sorted((r["teacher_pairs"], r) for k, r in block.items() if k.startswith("chain_budget_"))
+        chain = sorted(
+            (
+                (r["teacher_pairs"], r)
+                for k, r in block.items()
+                if k.startswith("chain_budget_") and "teacher_pairs" in r
+            ),
+            key=lambda item: item[0],
+        )
         if chain:
             lines += [
                 "",
