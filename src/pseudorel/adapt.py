@@ -44,7 +44,6 @@ class AdaptSettings:
     retriever: TrainSettings = field(default_factory=TrainSettings)
     reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
     reranker_pairs: int = 4000  # labelled pairs to train the reranker: confident positives + hard negatives
-    reranker_negatives: int = 3  # hard negatives per positive in those pairs
     chain: bool = False  # let the reranker relabel all pairs before training the retriever
     seed: int = 0
 
@@ -99,7 +98,7 @@ def adapt(
     reranker_path = output / "reranker"
     if settings.reranker is not None:
         start = time.perf_counter()
-        pair_settings = replace(settings.examples, negatives=settings.reranker_negatives)
+        pair_settings = replace(settings.examples, negatives=settings.reranker.negatives)
         sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
         report["reranker_pairs"] = len(sample)
         train_cross_encoder(
