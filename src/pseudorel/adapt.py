@@ -45,6 +45,10 @@ class AdaptSettings:
     reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
     reranker_pairs: int = 4000  # labelled pairs to train the reranker: confident positives + hard negatives
     chain: bool = False  # let the reranker relabel all pairs before training the retriever
+    # after the chain, each query's top reranked candidate is its positive: a reranker trained on
+    # a few hundred queries orders candidates usefully long before its calibrated probabilities
+    # clear the teachers' positive threshold
+    chain_positives_by_rank: bool = True
     seed: int = 0
 
 
@@ -106,13 +110,16 @@ def adapt(
         )
         _stage(report, "reranker", start)
 
+    example_settings = settings.examples
     if settings.chain and settings.reranker is not None:
         start = time.perf_counter()
         labels = relabel_with_reranker(labels, corpus, reranker_path, output / "labels_chain.parquet")
+        if settings.chain_positives_by_rank:
+            example_settings = replace(example_settings, positive_threshold=None)
         _stage(report, "chain", start)
 
     start = time.perf_counter()
-    examples = build_examples(labels, corpus, settings.examples)
+    examples = build_examples(labels, corpus, example_settings)
     report["examples"] = len(examples)
     teacher = "cross-encoder student" if settings.chain else _teacher(labels)
     train_bi_encoder(settings.base_model, examples, output / "retriever", settings.retriever, card={"teacher": teacher})

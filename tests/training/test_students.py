@@ -34,6 +34,18 @@ def test_examples_follow_thresholds(labelled):
     assert ds.column_names == ["query", "positive", "negative_1", "negative_2", "label"]
 
 
+def test_rank_positives_take_each_querys_best_candidate_however_low(labelled):
+    corpus, frame = labelled
+    low = frame.assign(label=frame["label"] * 0.25)  # a teacher that orders well but is never confident
+    assert build_examples(low, corpus, ExampleSettings(negatives=1)).queries == []
+    by_rank = build_examples(low, corpus, ExampleSettings(negatives=1, positive_threshold=None))
+    with_a_negative = (low.dropna(subset=["label"]).groupby("query_id").size() >= 2).sum()
+    assert len(by_rank) == with_a_negative > 5  # every query that has a candidate left to be its negative
+    best = low.groupby("query_id")["label"].max()
+    for query_id, labels in zip(by_rank.query_ids, by_rank.labels, strict=True):
+        assert labels[0] == pytest.approx(best[query_id]) and labels[1] < 0.3
+
+
 def test_balanced_pairs_keep_one_positive_per_group(labelled):
     _, frame = labelled
     settings = ExampleSettings(negatives=2, positive_threshold=0.5, negative_threshold=0.3)

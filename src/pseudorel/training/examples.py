@@ -3,7 +3,10 @@
 For each query, candidates whose label is at least ``positive_threshold`` can be positives
 (the best ``max_positives``); candidates below ``negative_threshold`` are hard negatives,
 taken from the top of the retrievers' fused ranking (the confusable ones). Queries with no
-candidate above the threshold are skipped.
+candidate above the threshold are skipped. With ``positive_threshold=None`` the positives
+are chosen by rank instead: each query's best-labelled candidates, however low their label
+(for a teacher whose scores order documents well but whose calibrated probabilities are
+all small, such as a reranker trained on a few hundred queries).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pseudorel.data.types import Document
 @dataclass(frozen=True)
 class ExampleSettings:
     negatives: int = 3
-    positive_threshold: float = 0.4  # a candidate the teachers give at least a 40% chance
+    positive_threshold: float | None = 0.4  # a candidate the teachers give at least a 40% chance; None: by rank
     negative_threshold: float = 0.3
     max_positives: int = 1
     hard_pool: int = 10  # negatives are sampled among the this-many best-ranked non-relevant candidates
@@ -60,7 +63,8 @@ def _select(labels: pd.DataFrame, settings: ExampleSettings):
     rank = labels["fused_rank"].fillna(np.inf) if "fused_rank" in labels else pd.Series(0, index=labels.index)
     frame = labels.assign(_rank=rank).dropna(subset=["label"])
     for _, group in frame.groupby("query_id", sort=False):
-        positives = group[group["label"] >= settings.positive_threshold].nlargest(settings.max_positives, "label")
+        eligible = group if settings.positive_threshold is None else group[group["label"] >= settings.positive_threshold]
+        positives = eligible.nlargest(settings.max_positives, "label")
         rest = group.drop(index=positives.index)
         pool = rest[rest["label"] < settings.negative_threshold].nsmallest(settings.hard_pool, "_rank")
         if positives.empty or len(pool) < settings.negatives:
