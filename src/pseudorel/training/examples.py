@@ -62,8 +62,9 @@ def _select(labels: pd.DataFrame, settings: ExampleSettings):
     rng = random.Random(settings.seed)
     rank = labels["fused_rank"].fillna(np.inf) if "fused_rank" in labels else pd.Series(0, index=labels.index)
     frame = labels.assign(_rank=rank).dropna(subset=["label"])
+    threshold = -np.inf if settings.positive_threshold is None else settings.positive_threshold
     for _, group in frame.groupby("query_id", sort=False):
-        eligible = group if settings.positive_threshold is None else group[group["label"] >= settings.positive_threshold]
+        eligible = group[group["label"] >= threshold]
         positives = eligible.nlargest(settings.max_positives, "label")
         rest = group.drop(index=positives.index)
         pool = rest[rest["label"] < settings.negative_threshold].nsmallest(settings.hard_pool, "_rank")
