@@ -49,7 +49,13 @@ class AdaptSettings:
     # a few hundred queries orders candidates usefully long before its calibrated probabilities
     # clear the teachers' positive threshold
     chain_positives_by_rank: bool = True
+    # wall-clock budget in seconds for queries, labels and training (evaluation comes after):
+    # the reranker may use RERANKER_SHARE of what is left when it starts, the retriever the rest
+    time_budget_s: float | None = None
     seed: int = 0
+
+
+RERANKER_SHARE = 0.35
 
 
 def _stage(report: dict, name: str, start: float) -> None:
@@ -72,6 +78,13 @@ def adapt(
     output.mkdir(parents=True, exist_ok=True)
     report: dict = {"settings": asdict(settings), "seconds": {}}
     total = time.perf_counter()
+
+    def within_budget(train_settings, share: float = 1.0):
+        """``train_settings`` limited to ``share`` of the time left in the budget (if there is one)."""
+        if settings.time_budget_s is None:
+            return train_settings
+        left = settings.time_budget_s - (time.perf_counter() - total)
+        return replace(train_settings, time_limit_s=max(0.0, share * left))
 
     start = time.perf_counter()
     queries_path = output / "queries.jsonl"
@@ -106,7 +119,12 @@ def adapt(
         sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
         report["reranker_pairs"] = len(sample)
         train_cross_encoder(
-            settings.base_model, sample, corpus, reranker_path, settings.reranker, card={"teacher": _teacher(labels)}
+            settings.base_model,
+            sample,
+            corpus,
+            reranker_path,
+            within_budget(settings.reranker, RERANKER_SHARE),
+            card={"teacher": _teacher(labels)},
         )
         _stage(report, "reranker", start)
 
@@ -122,7 +140,8 @@ def adapt(
     examples = build_examples(labels, corpus, example_settings)
     report["examples"] = len(examples)
     teacher = "cross-encoder student" if settings.chain else _teacher(labels)
-    train_bi_encoder(settings.base_model, examples, output / "retriever", settings.retriever, card={"teacher": teacher})
+    retriever = within_budget(settings.retriever)
+    train_bi_encoder(settings.base_model, examples, output / "retriever", retriever, card={"teacher": teacher})
     _stage(report, "retriever", start)
 
     if evaluation is not None and split in evaluation.qrels:

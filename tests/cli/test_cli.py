@@ -109,6 +109,13 @@ def test_label_needs_queries(monkeypatch, capsys, tmp_path):
     assert code == 2 and "no queries" in err
 
 
+def test_adapt_rejects_a_non_positive_time_budget(monkeypatch, capsys, tmp_path):
+    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--time-budget", "0")
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--time-budget must be a positive number of minutes" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
     out = tmp_path / "sweep"
     code, stdout, _ = run_cli(

@@ -48,3 +48,20 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         assert again["seconds"]["retriever"] < 5
     finally:
         server.shutdown()
+
+
+def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tiny_model_path):
+    ds = load_beir(tiny_dataset_path, splits=[])
+    settings = AdaptSettings(
+        base_model=str(tiny_model_path),
+        labels=LabelSettings(retrievers=("bm25",)),
+        examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
+        retriever=TrainSettings(epochs=3, batch_size=4, bf16=False, eval_fraction=0.0),
+        reranker=CrossTrainSettings(epochs=3, batch_size=4, bf16=False, negatives=1),
+        time_budget_s=1e-3,  # already spent when training starts: each student stops after one step
+    )
+    out = tmp_path / "out"
+    adapt(ds.corpus, out, [Query(q, t) for q, t in ds.queries.items()], settings)
+    for student in ("retriever", "reranker"):
+        card = json.loads((out / student / "pseudorel.json").read_text())
+        assert card["stopped_by_time_limit"] and card["steps_done"] == 1 < card["steps"], student

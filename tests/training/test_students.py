@@ -1,6 +1,7 @@
 """Bi-encoder and cross-encoder students trained on pseudo-labels of the tiny fixture."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from sentence_transformers import CrossEncoder, SentenceTransformer
@@ -137,3 +138,24 @@ def test_cross_encoder_head_learns_faster(tiny_model_path):
     assert id(model.model.classifier.weight) in head_ids
     assert all(id(p) not in head_ids for p in model.model.bert.encoder.parameters())
     assert len(body["params"]) + len(head["params"]) == len(list(model.model.parameters()))
+
+
+def test_time_limit_stops_both_students_after_one_step(labelled, tiny_model_path, tmp_path):
+    corpus, frame = labelled
+    examples = build_examples(frame, corpus, ExampleSettings(negatives=1))
+    # with held-out pseudo-labels, so the stopped step is also evaluated and the best checkpoint loaded
+    settings = TrainSettings(epochs=3, batch_size=4, eval_fraction=0.2, bf16=False, time_limit_s=0.0)
+    train_bi_encoder(str(tiny_model_path), examples, tmp_path / "bi", settings)
+    card = json.loads((tmp_path / "bi" / "pseudorel.json").read_text())
+    assert card["steps_done"] == 1 < card["steps"] and card["stopped_by_time_limit"]
+    assert SentenceTransformer(str(tmp_path / "bi"), device="cpu").encode(["x"]).shape == (1, 32)
+
+    cross = CrossTrainSettings(epochs=3, batch_size=4, bf16=False, negatives=2, time_limit_s=0.0)
+    train_cross_encoder(str(tiny_model_path), frame, corpus, tmp_path / "ce", cross)
+    card = json.loads((tmp_path / "ce" / "pseudorel.json").read_text())
+    assert card["steps_done"] == 1 < card["steps"] and card["stopped_by_time_limit"]
+
+    unlimited = replace(settings, time_limit_s=None, epochs=1)
+    train_bi_encoder(str(tiny_model_path), examples, tmp_path / "full", unlimited)
+    card = json.loads((tmp_path / "full" / "pseudorel.json").read_text())
+    assert card["steps_done"] == card["steps"] and not card["stopped_by_time_limit"]

@@ -36,6 +36,10 @@ def adapt(
     llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
     llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
     judge_domain: Annotated[str, typer.Option(help="generic, claim, question or topic.")] = "generic",
+    time_budget: Annotated[
+        float | None,
+        typer.Option(help="Minutes for queries, labels and training; the students stop training when it runs out."),
+    ] = None,
     evaluate_split: Annotated[
         str | None, typer.Option(help="Report test metrics on this split's qrels (evaluation only).")
     ] = None,
@@ -59,7 +63,10 @@ def adapt(
         retriever=TrainSettings(loss=loss, epochs=epochs),
         reranker=CrossTrainSettings() if reranker else None,
         chain=chain,
+        time_budget_s=None if time_budget is None else time_budget * 60,
     )
+    if time_budget is not None and time_budget <= 0:
+        raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
     if not unlabeled and not settings.synthetic_kinds:
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     backend = None

@@ -10,11 +10,21 @@ from pathlib import Path
 from pseudorel._io import atomic_write
 
 
-def train_resumable(trainer, output: Path) -> float:
-    """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one; seconds taken."""
+def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
+    """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one, and stopping
+    after ``time_limit_s`` seconds if given; returns what the model card records of the run."""
+    from pseudorel.training.callbacks import StopAfter
+
+    limit = StopAfter(time_limit_s) if time_limit_s is not None else None
+    if limit is not None:
+        trainer.add_callback(limit)
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=bool(list((output / "checkpoints").glob("checkpoint-*"))))
-    return time.perf_counter() - start
+    return {
+        "train_seconds": round(time.perf_counter() - start, 1),
+        "steps_done": trainer.state.global_step,
+        "stopped_by_time_limit": bool(limit and limit.stopped),
+    }
 
 
 def save_with_card(model, output: Path, record: dict) -> None:

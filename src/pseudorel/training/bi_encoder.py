@@ -37,6 +37,9 @@ class TrainSettings:
     eval_fraction: float = 0.1  # held-out pseudo-labels for the label-free model selection
     eval_steps: int | None = None  # default: about four evaluations
     max_steps: int | None = None  # stop early (throughput measurements)
+    # stop after this many seconds of training (the learning-rate schedule still assumes every
+    # step, so a stopped run ends with a higher rate than a planned short one)
+    time_limit_s: float | None = None
     seed: int = 0
 
 
@@ -121,14 +124,14 @@ def train_bi_encoder(
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator, callbacks=callbacks
     )
-    seconds = train_resumable(trainer, output)
+    run = train_resumable(trainer, output, settings.time_limit_s)
     record = {
         "base_model": base_model,
         "training": asdict(settings),
         "examples": len(train),
         "held_out_examples": 0 if held_out is None else len(held_out),
         "steps": steps,
-        "train_seconds": round(seconds, 1),
+        **run,
         **(card or {}),
     }
     save_with_card(model, output, record)

@@ -1,6 +1,8 @@
-"""Trainer callbacks: label weakening's once-per-epoch target sets."""
+"""Trainer callbacks: label weakening's once-per-epoch target sets; a training time limit."""
 
 from __future__ import annotations
+
+import time
 
 from transformers import TrainerCallback
 
@@ -15,3 +17,25 @@ class TargetSetUpdater(TrainerCallback):
 
     def on_epoch_begin(self, args, state, control, **kwargs):
         self.loss.update_targets(self.examples.queries, self.examples.docs)
+
+
+class StopAfter(TrainerCallback):
+    """Ends training at the first step that finishes after ``seconds`` of training (counted from
+    this run's start, so a resumed run gets the full allowance again). The last step is saved and,
+    when the trainer has an evaluator, evaluated, so the best-checkpoint choice sees it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.start = time.perf_counter()
+        self.stopped = False
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.perf_counter() - self.start >= self.seconds and state.global_step < state.max_steps:
+            self.stopped = True
+            control.should_training_stop = True
+            control.should_save = True
+            control.should_evaluate = args.eval_strategy != "no"
+        return control

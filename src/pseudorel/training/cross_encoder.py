@@ -38,6 +38,7 @@ class CrossTrainSettings:
     warmup_ratio: float = 0.1
     max_length: int = 256
     bf16: bool = True
+    time_limit_s: float | None = None  # stop after this many seconds of training
     seed: int = 0
 
 
@@ -119,12 +120,7 @@ def train_cross_encoder(
         else BinaryCrossEntropyLoss(model),
         optimizers=(_optimizer(model, settings), None),
     )
-    seconds = train_resumable(trainer, output)
-    record = {
-        "base_model": base_model,
-        "training": asdict(settings),
-        "examples": len(dataset),
-        "train_seconds": round(seconds, 1),
-    }
+    run = train_resumable(trainer, output, settings.time_limit_s)
+    record = {"base_model": base_model, "training": asdict(settings), "examples": len(dataset), "steps": steps, **run}
     save_with_card(model, output, {**record, **(card or {})})
     return model
