@@ -90,8 +90,10 @@ class Bench:
         out = WORK / name / key
         train_bi_encoder(BASE, examples, out, settings, card=card)
         # from the model card, so a rerun that finds the model already trained reports the real cost
-        seconds = json.loads((out / "pseudorel.json").read_text()).get("train_seconds") or time.perf_counter() - start
+        trained = json.loads((out / "pseudorel.json").read_text())
+        seconds = trained.get("train_seconds") or time.perf_counter() - start
         result = {"examples": len(examples), "train_seconds": round(seconds, 1), **self.evaluate(name, str(out), key)}
+        result["held_out_pseudo_accuracy"] = trained.get("best_held_out_metric")  # label-free selection signal
         result["pairs_per_s"] = round(len(examples) * settings.epochs / seconds, 2)
         self.results.setdefault(name, {})[key] = result
         self.save()

@@ -24,6 +24,8 @@ def train_resumable(trainer, output: Path, time_limit_s: float | None = None) ->
         "train_seconds": round(time.perf_counter() - start, 1),
         "steps_done": trainer.state.global_step,
         "stopped_by_time_limit": bool(limit and limit.stopped),
+        # the label-free model-selection signal (held-out pseudo-labels), when there is one
+        "best_held_out_metric": trainer.state.best_metric,
     }
 
 
