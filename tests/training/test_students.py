@@ -149,6 +149,7 @@ def test_time_limit_stops_both_students_after_one_step(labelled, tiny_model_path
     card = json.loads((tmp_path / "bi" / "pseudorel.json").read_text())
     assert card["steps_done"] == 1 < card["steps"] and card["stopped_by_time_limit"]
     assert 0.0 <= card["best_held_out_metric"] <= 1.0  # the stopped step was evaluated
+    assert 0.0 <= card["held_out_metric_at_start"] <= 1.0  # and so was the untrained model
     assert SentenceTransformer(str(tmp_path / "bi"), device="cpu").encode(["x"]).shape == (1, 32)
 
     cross = CrossTrainSettings(epochs=3, batch_size=4, bf16=False, negatives=2, time_limit_s=0.0)

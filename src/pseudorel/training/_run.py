@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
 from pseudorel._io import atomic_write
+
+logger = logging.getLogger("pseudorel")
 
 
 def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
@@ -20,12 +23,24 @@ def train_resumable(trainer, output: Path, time_limit_s: float | None = None) ->
         trainer.add_callback(limit)
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=bool(list((output / "checkpoints").glob("checkpoint-*"))))
+    metric = trainer.args.metric_for_best_model
+    if metric and not metric.startswith("eval_"):
+        metric = f"eval_{metric}"
+    at_start = next((e[metric] for e in trainer.state.log_history if e.get("step") == 0 and metric in e), None)
+    if at_start is not None and trainer.state.best_metric is not None and trainer.state.best_metric <= at_start:
+        logger.warning(
+            "training did not improve %s on held-out pseudo-labels (%.4f at start, best %.4f)",
+            metric,
+            at_start,
+            trainer.state.best_metric,
+        )
     return {
         "train_seconds": round(time.perf_counter() - start, 1),
         "steps_done": trainer.state.global_step,
         "stopped_by_time_limit": bool(limit and limit.stopped),
         # the label-free model-selection signal (held-out pseudo-labels), when there is one
         "best_held_out_metric": trainer.state.best_metric,
+        "held_out_metric_at_start": at_start,
     }
 
 

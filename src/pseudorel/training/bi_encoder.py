@@ -112,6 +112,7 @@ def train_bi_encoder(
         save_steps=eval_steps,
         save_total_limit=2,
         eval_strategy="steps" if evaluator else "no",
+        eval_on_start=evaluator is not None,  # the untrained model's score: did training help?
         eval_steps=eval_steps if evaluator else None,
         load_best_model_at_end=evaluator is not None,
         metric_for_best_model="eval_pseudo_cosine_accuracy" if evaluator else None,
