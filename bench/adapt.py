@@ -93,7 +93,9 @@ class Bench:
         trained = json.loads((out / "pseudorel.json").read_text())
         seconds = trained.get("train_seconds") or time.perf_counter() - start
         result = {"examples": len(examples), "train_seconds": round(seconds, 1), **self.evaluate(name, str(out), key)}
-        result["held_out_pseudo_accuracy"] = trained.get("best_held_out_metric")  # label-free selection signal
+        # the label-free selection signal: held-out pseudo-label triplet accuracy, untrained and best
+        signal = ("held_out_metric_at_start", "best_held_out_metric")
+        result["held_out_pseudo_accuracy"] = [trained.get(k) for k in signal]
         result["pairs_per_s"] = round(len(examples) * settings.epochs / seconds, 2)
         self.results.setdefault(name, {})[key] = result
         self.save()
