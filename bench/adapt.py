@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA, Report
 
-from pseudorel.adapt import relabel_with_reranker
+from pseudorel.adapt import relabel_with_reranker, top_candidates
 from pseudorel.data import load_beir
 from pseudorel.data.beir import split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
@@ -234,6 +234,16 @@ class Bench:
             )
             self.save()
 
+    def rank_positives_control(self, name: str, depth: int = 10) -> None:
+        """The chain's bi-encoder step on the teacher's own labels: same rows (top-``depth`` fused
+        candidates + source doc), same rank-based positives, no reranker in between."""
+        frame, _ = self.unlabeled_frame(name)
+        rows = top_candidates(frame, depth)
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "positives": "each query's top candidate"}
+        result = self.train_eval(name, "teacher_rank_positives", rows, TRAIN, card, examples_from=CHAIN_EXAMPLES)
+        result["positives"] = "by rank"
+        self.save()
+
     def throughput(self, name: str, steps: int = 12) -> None:
         """Our trainer (bf16 autocast) against a plain sentence-transformers loop (fp32, its own
         MultipleNegativesRankingLoss), same data and batch size, in the same process."""
@@ -344,6 +354,7 @@ EXPERIMENTS = [
     "scifact_unlabeled_large",
     "reranker",
     "chain",
+    "rank_positives_control",
     "losses",
     "supervised",
     "nfcorpus",
@@ -367,6 +378,7 @@ def main() -> None:
         "scifact_unlabeled_large": lambda: bench.unlabeled("scifact", LARGE_DOCS),
         "reranker": lambda: bench.reranker("scifact"),
         "chain": lambda: bench.chain("scifact", tuple(args.chain_budgets)),
+        "rank_positives_control": lambda: bench.rank_positives_control("scifact"),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),

@@ -159,6 +159,11 @@ def _teacher(labels: pd.DataFrame) -> str:
     return "combined: " + ", ".join(parts)
 
 
+def top_candidates(labels: pd.DataFrame, depth: int) -> pd.DataFrame:
+    """Each query's top-``depth`` fused candidates, plus its source document if it has one."""
+    return labels[(labels["fused_rank"] <= depth) | labels["is_source_doc"].astype(bool)]
+
+
 def relabel_with_reranker(
     labels: pd.DataFrame, corpus, reranker_path: Path, cache: Path, depth: int | None = None
 ) -> pd.DataFrame:
@@ -168,7 +173,7 @@ def relabel_with_reranker(
     if cache.is_file():
         return load_labels(cache)
     if depth is not None:
-        labels = labels[(labels["fused_rank"] <= depth) | labels["is_source_doc"].astype(bool)]
+        labels = top_candidates(labels, depth)
     from pseudorel.teachers.calibration import PlattCalibrator
     from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 
