@@ -242,6 +242,13 @@ class Bench:
         card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "positives": "each query's top candidate"}
         result = self.train_eval(name, "teacher_rank_positives", rows, TRAIN, card, examples_from=CHAIN_EXAMPLES)
         result["positives"] = "by rank"
+        chain = WORK / name / "chain_budget_4000"
+        if (chain / "pseudorel.json").is_file():  # is the chain's reranker worth its cost?
+            self.evaluate(name, str(chain), "chain_budget_4000")
+            test = paired_test(
+                self.runs[(name, "chain_budget_4000")], self.runs[(name, "teacher_rank_positives")], "nDCG@10"
+            )
+            result["vs_chain_budget_4000_p"] = round(test.p_value, 4)
         self.save()
 
     def adapt_command(self, name: str, minutes: float = 15) -> None:
@@ -251,10 +258,10 @@ class Bench:
         corpus_only, train = self.dataset(name)
         test = self.test_set(name)  # handed to adapt for the final report only
         settings = AdaptSettings(time_budget_s=minutes * 60)
-        report = adapt(corpus_only.corpus, WORK / name / f"adapt-{minutes:g}min", train, settings, evaluation=test)
+        out = WORK / name / f"adapt-{minutes:g}min"
+        report = adapt(corpus_only.corpus, out, train, settings, evaluation=test)
         cards = {
-            student: json.loads((WORK / name / f"adapt-{minutes:g}min" / student / "pseudorel.json").read_text())
-            for student in ("retriever", "reranker")
+            student: json.loads((out / student / "pseudorel.json").read_text()) for student in ("retriever", "reranker")
         }
         self.results.setdefault(name, {})["adapt_command"] = {
             "metrics": report["evaluation"]["retriever"],

@@ -54,6 +54,8 @@ def adapt(
     from pseudorel.training.bi_encoder import TrainSettings
     from pseudorel.training.cross_encoder import CrossTrainSettings
 
+    if time_budget is not None and time_budget <= 0:
+        raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
     unlabeled = _queries_from_options(queries_file, split_queries, dataset_queries, folder, None, docs, 0)
     settings = AdaptSettings(
@@ -65,8 +67,6 @@ def adapt(
         chain=chain,
         time_budget_s=None if time_budget is None else time_budget * 60,
     )
-    if time_budget is not None and time_budget <= 0:
-        raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
     if not unlabeled and not settings.synthetic_kinds:
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     backend = None
