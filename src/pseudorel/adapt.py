@@ -8,7 +8,9 @@ Stages, each cached under the output folder and skipped when its result exists:
 3. reranker: a cross-encoder student trained on confident positives and hard negatives
    from those labels (``reranker/``);
 4. chain (optional): the reranker relabels every candidate pair, cheaply;
-5. retriever: a bi-encoder student trained on the labels (``retriever/``);
+5. retriever: a bi-encoder student trained on the labels (``retriever/``): by default only its
+   query tower, against the corpus embedded once by the base model (fast on CPU, and an index
+   built with the base model stays valid); ``retriever_tower="both"`` fine-tunes the whole model;
 6. report: timings, and test-set metrics when the caller passes qrels (evaluation only).
 """
 
@@ -30,6 +32,7 @@ from pseudorel.queries import Query, read_query_file, synthetic_queries, write_q
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
+from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
 
 logger = logging.getLogger("pseudorel")
 
@@ -41,13 +44,15 @@ class AdaptSettings:
     max_synthetic_docs: int | None = None
     labels: LabelSettings = field(default_factory=LabelSettings)
     examples: ExampleSettings = field(default_factory=ExampleSettings)
-    retriever: TrainSettings = field(default_factory=TrainSettings)
+    retriever_tower: str = "query"  # query: train the query tower against the frozen index; both: everything
+    query_tower: QueryTowerSettings = field(default_factory=QueryTowerSettings)
+    retriever: TrainSettings = field(default_factory=TrainSettings)  # retriever_tower="both"
     reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
     reranker_pairs: int = 4000  # labelled pairs to train the reranker: confident positives + hard negatives
     chain: bool = False  # let the reranker relabel all pairs before training the retriever
-    # after the chain, each query's top reranked candidate is its positive: a reranker trained on
-    # a few hundred queries orders candidates usefully long before its calibrated probabilities
-    # clear the teachers' positive threshold
+    # after the chain, each query's top reranked candidate is its positive (retriever_tower="both"):
+    # a reranker trained on a few hundred queries orders candidates usefully long before its
+    # calibrated probabilities clear the teachers' positive threshold
     chain_positives_by_rank: bool = True
     # wall-clock budget in seconds for queries, labels and training (evaluation comes after):
     # the reranker may use RERANKER_SHARE of what is left when it starts, the retriever the rest
@@ -74,6 +79,8 @@ def adapt(
 ) -> dict:
     """Run every stage; returns (and writes to ``report.json``) the report."""
     settings = settings or AdaptSettings()
+    if settings.retriever_tower not in ("query", "both"):
+        raise ValueError(f"retriever_tower must be 'query' or 'both', not '{settings.retriever_tower}'")
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     report: dict = {"settings": asdict(settings), "seconds": {}}
@@ -137,11 +144,16 @@ def adapt(
         _stage(report, "chain", start)
 
     start = time.perf_counter()
-    examples = build_examples(labels, corpus, example_settings)
-    report["examples"] = len(examples)
     teacher = "cross-encoder student" if settings.chain else _teacher(labels)
-    retriever = within_budget(settings.retriever)
-    train_bi_encoder(settings.base_model, examples, output / "retriever", retriever, card={"teacher": teacher})
+    if settings.retriever_tower == "query":
+        # the teacher's labels are normalised per query, so no threshold has to be cleared
+        query_tower = within_budget(settings.query_tower)
+        train_query_tower(settings.base_model, labels, corpus, output / "retriever", query_tower, {"teacher": teacher})
+    else:
+        examples = build_examples(labels, corpus, example_settings)
+        report["examples"] = len(examples)
+        retriever = within_budget(settings.retriever)
+        train_bi_encoder(settings.base_model, examples, output / "retriever", retriever, card={"teacher": teacher})
     _stage(report, "retriever", start)
 
     if evaluation is not None and split in evaluation.qrels:

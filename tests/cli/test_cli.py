@@ -116,6 +116,13 @@ def test_adapt_rejects_a_non_positive_time_budget(monkeypatch, capsys, tmp_path)
     assert not (tmp_path / "out").exists()
 
 
+def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
+    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--tower", "document")
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--tower must be 'query' or 'both'" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
     out = tmp_path / "sweep"
     code, stdout, _ = run_cli(

@@ -3,6 +3,8 @@
 import json
 import time
 
+import pytest
+
 from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data import load_beir
 from pseudorel.labels.pipeline import LabelSettings
@@ -11,6 +13,7 @@ from pseudorel.queries import Query
 from pseudorel.training.bi_encoder import TrainSettings
 from pseudorel.training.cross_encoder import CrossTrainSettings
 from pseudorel.training.examples import ExampleSettings
+from pseudorel.training.query_tower import QueryTowerSettings
 from tests.llm import stub_server
 
 
@@ -25,7 +28,7 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
             labels=LabelSettings(retrievers=("bm25", f"dense:{tiny_model_path}"), llm_budget=5),
             # random tiny models give near-constant labels: take each query's best candidate
             examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
-            retriever=TrainSettings(epochs=1, batch_size=4, bf16=False, eval_fraction=0.0),
+            query_tower=QueryTowerSettings(epochs=1, batch_size=4, eval_fraction=0.0),
             reranker=CrossTrainSettings(batch_size=8, bf16=False),
             chain=True,
         )
@@ -40,7 +43,8 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         assert report["queries"] == {"unlabeled": 5, "synthetic": 20}
         assert report["label_stats"]["llm"]["judged"] == 5 == len(state.requests)
         assert set(report["evaluation"]) == {"zero_shot", "retriever", "bm25", "bm25+reranker"}
-        assert json.loads((out / "retriever" / "pseudorel.json").read_text())["teacher"] == "cross-encoder student"
+        card = json.loads((out / "retriever" / "pseudorel.json").read_text())
+        assert card["teacher"] == "cross-encoder student" and card["architecture"].startswith("query tower")
         assert elapsed < 60
 
         again = adapt(ds.corpus, out, unlabeled, settings, backend=backend, evaluation=ds)  # all stages cached
@@ -50,10 +54,13 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         server.shutdown()
 
 
-def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tiny_model_path):
+@pytest.mark.parametrize("tower", ["query", "both"])
+def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tiny_model_path, tower):
     ds = load_beir(tiny_dataset_path, splits=[])
     settings = AdaptSettings(
         base_model=str(tiny_model_path),
+        retriever_tower=tower,
+        query_tower=QueryTowerSettings(epochs=3, batch_size=4, eval_fraction=0.0),
         labels=LabelSettings(retrievers=("bm25",)),
         examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
         retriever=TrainSettings(epochs=3, batch_size=4, bf16=False, eval_fraction=0.0),
@@ -65,3 +72,10 @@ def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tin
     for student in ("retriever", "reranker"):
         card = json.loads((out / student / "pseudorel.json").read_text())
         assert card["stopped_by_time_limit"] and card["steps_done"] == 1 < card["steps"], student
+
+
+def test_adapt_rejects_an_unknown_tower(tmp_path, tiny_dataset_path):
+    ds = load_beir(tiny_dataset_path, splits=[])
+    with pytest.raises(ValueError, match="retriever_tower"):
+        adapt(ds.corpus, tmp_path / "out", None, AdaptSettings(retriever_tower="document"))
+    assert not (tmp_path / "out").exists()

@@ -198,3 +198,30 @@ def test_parse_loss_spec():
     for bad in ("nope", "label_weakening[beta]", "label_weakening[beta=0.3"):
         with pytest.raises(ValueError):
             parse_loss_spec(bad)
+
+
+def test_corpus_distillation_is_cross_entropy_over_the_whole_corpus():
+    from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
+
+    torch.manual_seed(0)
+    documents = torch.randn(6, 4)
+    docs, weights = teacher_targets([([0, 2], [3.0, 1.0]), ([5], [1.0])])
+    assert torch.allclose(weights.sum(dim=1), torch.ones(2)) and weights[1, 1] == 0  # padded, weight 0
+    query = torch.randn(2, 4, requires_grad=True)
+    loss_fn = CorpusDistillationLoss(Lookup(), documents, docs, weights, scale=10.0)
+    loss = loss_fn(columns(query), torch.tensor([0, 1]))
+    log_p = (10.0 * F.normalize(query, dim=-1) @ F.normalize(documents, dim=-1).T).log_softmax(dim=-1)
+    expected = -(0.75 * log_p[0, 0] + 0.25 * log_p[0, 2] + log_p[1, 5]) / 2
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    loss.backward()
+    with torch.no_grad():  # a small step against the gradient raises the teacher's documents' share
+        stepped = query - 0.1 * query.grad
+        after = (10.0 * F.normalize(stepped, dim=-1) @ F.normalize(documents, dim=-1).T).log_softmax(dim=-1)
+    assert after[1, 5] > log_p[1, 5] and after[0, 0] > log_p[0, 0]
+
+
+def test_corpus_distillation_rejects_a_row_without_teacher_mass():
+    from pseudorel.training.losses.corpus_distillation import teacher_targets
+
+    with pytest.raises(ValueError, match="positive teacher weight"):
+        teacher_targets([([0, 1], [0.0, 0.0])])

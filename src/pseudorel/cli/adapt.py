@@ -22,12 +22,19 @@ def adapt(
     ] = None,
     synthetic: Annotated[str, typer.Option(help="Synthetic query kinds; empty for none.")] = "title,ict",
     base_model: Annotated[str, typer.Option(help="Student initialisation.")] = "all-MiniLM-L6-v2",
+    tower: Annotated[
+        str,
+        typer.Option(
+            help="query: train the retriever's query tower against the frozen corpus index (fast); both: fine-tune all."
+        ),
+    ] = "query",
     loss: Annotated[
-        str, typer.Option(help="Retriever loss: infonce, bixse, margin_mse, kl, label_weakening, ...")
+        str, typer.Option(help="Retriever loss with --tower both: infonce, bixse, kl, label_weakening, ...")
     ] = "infonce",
     epochs: Annotated[
-        float, typer.Option(help="Retriever epochs (best checkpoint kept by held-out pseudo-labels).")
-    ] = 1.0,
+        float | None,
+        typer.Option(help="Retriever epochs (default 4 for --tower query, 1 for both; best held-out checkpoint kept)."),
+    ] = None,
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
@@ -53,7 +60,12 @@ def adapt(
     from pseudorel.teachers.llm_judge import JudgeSettings
     from pseudorel.training.bi_encoder import TrainSettings
     from pseudorel.training.cross_encoder import CrossTrainSettings
+    from pseudorel.training.query_tower import QueryTowerSettings
 
+    if tower not in ("query", "both"):
+        raise UsageError(f"--tower must be 'query' or 'both', got '{tower}'")
+    if epochs is not None and epochs <= 0:
+        raise UsageError(f"--epochs must be positive, got {epochs}")
     if time_budget is not None and time_budget <= 0:
         raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
@@ -62,7 +74,9 @@ def adapt(
         base_model=base_model,
         synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
         labels=LabelSettings(llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=judge_domain)),
-        retriever=TrainSettings(loss=loss, epochs=epochs),
+        retriever_tower=tower,
+        query_tower=QueryTowerSettings(**({} if epochs is None else {"epochs": epochs})),
+        retriever=TrainSettings(loss=loss, **({} if epochs is None else {"epochs": epochs})),
         reranker=CrossTrainSettings() if reranker else None,
         chain=chain,
         time_budget_s=None if time_budget is None else time_budget * 60,

@@ -39,12 +39,15 @@ class DenseRetriever:
         self.settings = {"batch_size": batch_size, "precision": precision, "use_cache": use_cache}
         self.progress = progress
         self.doc_ids = list(corpus)
-        doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], desc="encode corpus")
+        doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], task="document", desc="encode corpus")
         self.index = faiss.IndexFlatIP(doc_emb.shape[1])
         self.index.add(doc_emb)
 
-    def encode(self, texts: list[str], desc: str = "encode") -> np.ndarray:
-        emb = encode_texts(self.model, texts, self.model_id, progress=self.progress, desc=desc, **self.settings)
+    def encode(self, texts: list[str], task: str | None = None, desc: str = "encode") -> np.ndarray:
+        """Embeddings of ``texts``; ``task`` (query or document) routes an asymmetric model."""
+        emb = encode_texts(
+            self.model, texts, self.model_id, task=task, progress=self.progress, desc=desc, **self.settings
+        )
         if self.normalize:
             norms = np.linalg.norm(emb, axis=1, keepdims=True)
             emb = emb / np.maximum(norms, 1e-12)
@@ -54,7 +57,7 @@ class DenseRetriever:
         if not queries:
             return {}
         qids = list(queries)
-        q_emb = self.encode([queries[q] for q in qids], desc="encode queries")
+        q_emb = self.encode([queries[q] for q in qids], task="query", desc="encode queries")
         scores, idx = self.index.search(q_emb, min(top_k, len(self.doc_ids)))
         return {
             qid: {self.doc_ids[i]: float(s) for i, s in zip(idx[row], scores[row], strict=True) if i >= 0}

@@ -31,6 +31,11 @@ def resolve_precision(precision: str) -> str:
     return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
 
 
+def is_asymmetric(model) -> bool:
+    """Whether ``model`` encodes queries and documents differently (it has a ``Router``)."""
+    return any(type(m).__name__ == "Router" for m in model.modules())
+
+
 def _autocast(precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()
@@ -41,7 +46,9 @@ def _autocast(precision: str):
     raise ValueError(f"unknown precision '{precision}' (use fp32 or bf16)")
 
 
-def _encode_batch(model, texts: list[str], batch_size: int, precision: str, prompt: str | None) -> np.ndarray:
+def _encode_batch(
+    model, texts: list[str], batch_size: int, precision: str, prompt: str | None, task: str | None
+) -> np.ndarray:
     import torch
 
     with torch.inference_mode(), _autocast(precision):
@@ -52,6 +59,7 @@ def _encode_batch(model, texts: list[str], batch_size: int, precision: str, prom
             convert_to_tensor=True,
             show_progress_bar=False,
             prompt=prompt,
+            task=task,
         )
     return out.float().cpu().numpy()
 
@@ -64,6 +72,7 @@ def encode_texts(
     shard_size: int = 512,
     precision: str = "auto",
     prompt: str | None = None,
+    task: str | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: bool = True,
@@ -72,12 +81,15 @@ def encode_texts(
     """Embeddings of ``texts`` in input order, float32, shape (len(texts), dim).
 
     ``model_id`` identifies the model's weights (see ``model_fingerprint``); it and the
-    texts, max length, precision and prompt make the cache key.
+    texts, max length, precision and prompt make the cache key. ``task`` (``query`` or
+    ``document``) picks the route of an asymmetric model (a sentence-transformers ``Router``).
     """
     precision = resolve_precision(precision)
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-    key = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", str(len(texts)), *texts)[:24]
+    # the task changes embeddings only where the model routes by it; other keys stay as they were
+    route = (task or "") if is_asymmetric(model) else ""
+    key = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", route, str(len(texts)), *texts)[:24]
     root = (cache_dir or embedding_cache_dir()) / key
     final = root / "embeddings.npy"
     if use_cache and final.is_file():
@@ -94,7 +106,7 @@ def encode_texts(
             if use_cache and shard_path.is_file():
                 parts.append(np.load(shard_path))
             else:
-                emb = _encode_batch(model, [texts[i] for i in shard], batch_size, precision, prompt)
+                emb = _encode_batch(model, [texts[i] for i in shard], batch_size, precision, prompt, task)
                 if use_cache:
                     with atomic_write(shard_path, "wb") as f:
                         np.save(f, emb)

@@ -1,0 +1,184 @@
+"""Adapt a bi-encoder by training its query tower against the frozen corpus index.
+
+The corpus is embedded once by the base model (cached) and never re-encoded: each step
+encodes only a batch of short queries and scores them against every document, so the
+whole corpus serves as negatives and a step costs a fraction of full fine-tuning on CPU.
+The student learns the teacher's distribution over each query's candidates
+(:class:`CorpusDistillationLoss`). The result is saved as an asymmetric
+sentence-transformers model (a ``Router``: trained query route, base document route), so
+``encode_query`` / ``encode_document`` do the right thing for anyone who loads it, and an
+index built with the base model stays valid.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pseudorel.data.types import Document
+from pseudorel.training._run import save_with_card, train_resumable
+
+TARGETS = ("label", "top")
+
+
+@dataclass
+class QueryTowerSettings:
+    epochs: float = 4.0
+    batch_size: int = 64
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    scale: float = 20.0  # 1 / temperature of the student's softmax over the corpus
+    max_query_length: int = 64
+    # label: the teacher's labels over each query's candidates, normalised to a distribution;
+    # top: all mass on its best-labelled candidate
+    target: str = "label"
+    eval_fraction: float = 0.1  # held-out queries whose pseudo-labels select the best checkpoint
+    eval_steps: int | None = None  # default: about two evaluations per epoch
+    time_limit_s: float | None = None
+    seed: int = 0
+
+
+@dataclass
+class QueryTargets:
+    """Training queries and the teacher's distribution over each one's candidates."""
+
+    query_ids: list[str]
+    texts: list[str]
+    rows: list[tuple[list[int], list[float]]]  # (corpus indices, weights) per query
+    skipped: int = 0  # queries whose candidates all have label 0 (nothing to learn)
+
+    def subset(self, keep: list[int]) -> QueryTargets:
+        return QueryTargets([self.query_ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep])
+
+
+def query_targets(labels: pd.DataFrame, doc_index: dict[str, int], target: str = "label") -> QueryTargets:
+    """One training row per query of the label table: its candidates and the teacher's weights."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target '{target}' (use {' or '.join(TARGETS)})")
+    out = QueryTargets([], [], [])
+    for qid, group in labels.groupby("query_id", sort=False):
+        weights = np.nan_to_num(group["label"].to_numpy(dtype=float))
+        if weights.max(initial=0.0) <= 0:
+            out.skipped += 1
+            continue
+        if target == "top":
+            weights = (np.arange(len(weights)) == weights.argmax()).astype(float)
+        out.query_ids.append(str(qid))
+        out.texts.append(group["query_text"].iat[0])
+        out.rows.append(([doc_index[d] for d in group["doc_id"]], (weights / weights.sum()).tolist()))
+    return out
+
+
+def _held_out(targets: QueryTargets, fraction: float, seed: int) -> tuple[QueryTargets, QueryTargets | None]:
+    n = len(targets.query_ids)
+    if fraction <= 0 or n < 20:
+        return targets, None
+    held = set(random.Random(seed).sample(range(n), max(1, int(n * fraction))))
+    return targets.subset([i for i in range(n) if i not in held]), targets.subset(sorted(held))
+
+
+def train_query_tower(
+    base_model: str,
+    labels: pd.DataFrame,
+    corpus: dict[str, Document],
+    output: str | Path,
+    settings: QueryTowerSettings | None = None,
+    card: dict | None = None,
+):
+    """Train ``base_model``'s query tower on ``labels``; returns the saved asymmetric model."""
+    import torch
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    from pseudorel.retrieval.encoding import encode_texts
+    from pseudorel.retrieval.models import model_fingerprint, resolve_model
+    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
+    from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
+
+    settings = settings or QueryTowerSettings()
+    output = Path(output)
+    if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():
+        return SentenceTransformer(str(output), device="cpu")  # finished earlier
+    doc_ids = list(corpus)
+    targets = query_targets(labels, {d: i for i, d in enumerate(doc_ids)}, settings.target)
+    train, held_out = _held_out(targets, settings.eval_fraction, settings.seed)
+    if not train.query_ids:
+        raise ValueError("no training queries: every query's candidates have label 0")
+
+    path = resolve_model(base_model)
+    model = SentenceTransformer(path, device="cpu")
+    normalize = (getattr(model, "similarity_fn_name", None) or "cosine") == "cosine"
+    documents = torch.from_numpy(
+        encode_texts(model, [corpus[d].full_text for d in doc_ids], model_fingerprint(path), task="document")
+    )
+    base_length = model.max_seq_length
+    model.max_seq_length = min(settings.max_query_length, base_length)
+    docs, weights = teacher_targets(train.rows)
+    loss = CorpusDistillationLoss(model, documents, docs, weights, scale=settings.scale, normalize=normalize)
+
+    from datasets import Dataset
+
+    dataset = Dataset.from_dict({"query": train.texts, "label": list(range(len(train.texts)))})
+    steps = math.ceil(math.ceil(len(train.texts) / settings.batch_size) * settings.epochs)
+    eval_steps = settings.eval_steps or max(1, math.ceil(steps / max(2, round(2 * settings.epochs))))
+    evaluator = None
+    if held_out is not None:
+        evaluator = PseudoLabelRankingEvaluator(held_out.texts, held_out.rows, documents, normalize=normalize)
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(output / "checkpoints"),
+        num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        warmup_steps=settings.warmup_ratio,
+        use_cpu=True,
+        seed=settings.seed,
+        save_strategy="steps",
+        save_steps=eval_steps,
+        save_total_limit=2,
+        eval_strategy="steps" if evaluator else "no",
+        eval_on_start=evaluator is not None,
+        eval_steps=eval_steps if evaluator else None,
+        load_best_model_at_end=evaluator is not None,
+        metric_for_best_model=f"eval_{evaluator.primary_metric}" if evaluator else None,
+        logging_steps=max(1, eval_steps // 2),
+        report_to="none",
+        disable_tqdm=False,
+    )
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator)
+    run = train_resumable(trainer, output, settings.time_limit_s)
+    # training that never beat the untrained tower on held-out pseudo-labels is not kept
+    at_start, best = run["held_out_metric_at_start"], run["best_held_out_metric"]
+    kept_base = at_start is not None and (best is None or best <= at_start)
+    query_model = SentenceTransformer(path, device="cpu") if kept_base else model
+    query_model.max_seq_length = base_length
+    record = {
+        "base_model": base_model,
+        "architecture": "query tower trained, document tower = base model (frozen index)",
+        "training": asdict(settings),
+        "queries": len(train.query_ids),
+        "held_out_queries": 0 if held_out is None else len(held_out.query_ids),
+        "queries_without_signal": targets.skipped,
+        "steps": steps,
+        "kept_untrained_query_tower": kept_base,
+        **run,
+        **(card or {}),
+    }
+    asymmetric = asymmetric_model(query_model, SentenceTransformer(path, device="cpu"))
+    save_with_card(asymmetric, output, record)
+    return asymmetric
+
+
+def asymmetric_model(query_model, document_model):
+    """A sentence-transformers model that encodes queries with one model and documents with another."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Router
+
+    router = Router.for_query_document(list(query_model.children()), list(document_model.children()))
+    return SentenceTransformer(
+        modules=[router], device="cpu", similarity_fn_name=document_model.similarity_fn_name or "cosine"
+    )
