@@ -53,7 +53,9 @@ class QueryTargets:
     skipped: int = 0  # queries whose candidates all have label 0 (nothing to learn)
 
     def subset(self, keep: list[int]) -> QueryTargets:
-        return QueryTargets([self.query_ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep])
+        return QueryTargets(
+            [self.query_ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep]
+        )
 
 
 def query_targets(labels: pd.DataFrame, doc_index: dict[str, int], target: str = "label") -> QueryTargets:
