@@ -23,7 +23,7 @@ from _report import SHARED_DATA, Report
 
 from pseudorel.adapt import AdaptSettings, adapt, relabel_with_reranker, top_candidates
 from pseudorel.data import load_beir
-from pseudorel.data.beir import split_query_ids
+from pseudorel.data.beir import available_splits, split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
 from pseudorel.evaluation.rerank import rerank_run
 from pseudorel.labels.pipeline import LabelSettings, label_pairs
@@ -34,6 +34,7 @@ from pseudorel.retrieval.fusion import reciprocal_rank_fusion
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
+from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
 
 WORK = Path(__file__).parent / "cache" / "adapt"
 BASE = "all-MiniLM-L6-v2"
@@ -57,9 +58,8 @@ class Bench:
         if name not in self.datasets:
             folder = SHARED_DATA / name
             corpus_only = load_beir(folder, splits=[])
-            train = [
-                Query(q, corpus_only.queries[q]) for q in split_query_ids(folder, "train") if q in corpus_only.queries
-            ]
+            train_ids = split_query_ids(folder, "train") if "train" in available_splits(folder) else []
+            train = [Query(q, corpus_only.queries[q]) for q in train_ids if q in corpus_only.queries]
             self.datasets[name] = (corpus_only, train)
         return self.datasets[name]
 
@@ -251,6 +251,68 @@ class Bench:
             result["vs_chain_budget_4000_p"] = round(test.p_value, 4)
         self.save()
 
+    def query_tower(self, name: str, key: str, frame, card: dict, settings=None, test=None) -> dict:
+        """The default retriever of ``pseudorel adapt``: only the query tower trains, against the
+        corpus embedded once by the base model; best checkpoint by held-out pseudo-label nDCG."""
+        corpus_only, _ = self.dataset(name)
+        out = WORK / name / key
+        train_query_tower(BASE, frame, corpus_only.corpus, out, settings or QueryTowerSettings(), card=card)
+        trained = json.loads((out / "pseudorel.json").read_text())
+        # a dev collection (``test``) is scored on its own held-out queries
+        evaluation = self.evaluate(name, str(out), key) if test is None else evaluate_dev(test, str(out))
+        result = {
+            "retriever": "query tower (frozen document index)",
+            "examples": trained["queries"],
+            "train_seconds": trained["train_seconds"],
+            "steps": f"{trained['steps_done']}/{trained['steps']}",
+            "held_out_pseudo_log_likelihood": [trained["held_out_metric_at_start"], trained["best_held_out_metric"]],
+            "kept_untrained": trained["kept_untrained_query_tower"],
+            **evaluation,
+        }
+        self.results.setdefault(name, {})[key] = result
+        self.save()
+        print(name, key, result["metrics"]["nDCG@10"], flush=True)
+        return result
+
+    def query_tower_runs(self, name: str, unlabeled: bool = True, synthetic: bool = True) -> None:
+        """Query-tower students on every train query (as text, no qrels) and/or synthetic queries
+        from every document: ``pseudorel adapt``'s default inputs."""
+        corpus_only, train = self.dataset(name)
+        queries = (train if unlabeled else []) + (
+            synthetic_queries(corpus_only.corpus, ("title", "ict"), seed=0) if synthetic else []
+        )
+        tag = {(True, True): "all", (True, False): "train-only", (False, True): "synthetic-all"}[(unlabeled, synthetic)]
+        frame, label_seconds = self.labels(name, queries, tag)
+        what = {"all": "train queries without qrels + synthetic", "synthetic-all": "synthetic only"}.get(tag, tag)
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": f"{what}, every document"}
+        result = self.query_tower(name, f"query_tower_{tag.replace('-', '_')}", frame, card)
+        result["label_seconds"] = round(label_seconds, 1)
+        self.save()
+
+    def cranfield_dev(self) -> None:
+        """The development collection the query tower's defaults were chosen on: half of Cranfield's
+        queries as unlabeled text, the other half (with their qrels) to score; scifact and nfcorpus
+        test qrels played no part in choosing them."""
+        corpus_only, _ = self.dataset("cranfield")
+        test = load_beir(SHARED_DATA / "cranfield", splits=["test"])
+        qids = sorted(test.split_queries("test"))
+        random.Random(0).shuffle(qids)
+        train, held = qids[: len(qids) // 2], qids[len(qids) // 2 :]
+        queries = [Query(q, test.queries[q]) for q in train] + synthetic_queries(
+            corpus_only.corpus, ("title", "ict"), seed=0
+        )
+        frame, _ = self.labels("cranfield", queries, "dev")
+        dev = (test, held)
+        zero = evaluate_dev(dev, BASE)
+        self.results.setdefault("cranfield", {})["dev_zero_shot_dense"] = zero
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        for key, settings in (
+            ("dev_query_tower", QueryTowerSettings()),
+            ("dev_query_tower_top", QueryTowerSettings(target="top")),
+            ("dev_query_tower_1epoch", QueryTowerSettings(epochs=1)),
+        ):
+            self.query_tower("cranfield", key, frame, card, settings, test=dev)
+
     def adapt_command(self, name: str, minutes: float = 15) -> None:
         """``pseudorel adapt`` itself with its defaults (every train query as unlabeled text,
         synthetic queries from every document, reranker + retriever) under ``--time-budget``:
@@ -327,6 +389,15 @@ class Bench:
         self.save()
 
 
+def evaluate_dev(dev, model: str) -> dict:
+    """Metrics of ``model`` on a dev collection's held-out queries: ``dev = (dataset, query ids)``."""
+    dataset, held = dev
+    queries = {q: dataset.queries[q] for q in held}
+    qrels = {q: dataset.qrels["test"][q] for q in held if q in dataset.qrels["test"]}
+    run = DenseRetriever(dataset.corpus, model=model, progress=False).search(queries, 100)
+    return {"metrics": evaluate_run(qrels, run).aggregate, "eval_queries": len(qrels)}
+
+
 def markdown(results: dict) -> str:
     lines = [
         "| dataset | system | nDCG@10 | R@100 | examples | train s | pairs/s | p vs zero-shot |",
@@ -398,6 +469,9 @@ EXPERIMENTS = [
     "chain",
     "rank_positives_control",
     "adapt_command",
+    "cranfield_dev",
+    "query_tower_scifact",
+    "query_tower_nfcorpus",
     "losses",
     "supervised",
     "nfcorpus",
@@ -424,6 +498,12 @@ def main() -> None:
         "chain": lambda: bench.chain("scifact", tuple(args.chain_budgets)),
         "rank_positives_control": lambda: bench.rank_positives_control("scifact"),
         "adapt_command": lambda: bench.adapt_command("scifact", args.time_budget),
+        "cranfield_dev": bench.cranfield_dev,
+        "query_tower_scifact": lambda: (
+            bench.query_tower_runs("scifact"),
+            bench.query_tower_runs("scifact", unlabeled=False),
+        ),
+        "query_tower_nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.query_tower_runs("nfcorpus")),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),

@@ -42,6 +42,21 @@ def test_query_targets_normalise_labels_and_skip_queries_without_signal():
         query_targets(frame, index, "best")
 
 
+def test_pseudo_label_evaluator_likelihood_is_minus_the_held_out_loss():
+    class Fixed:
+        def encode(self, texts, **_):
+            return torch.eye(3)[[int(t) for t in texts]]
+
+    rows = [([0, 1], [0.9, 0.1]), ([2], [1.0])]
+    evaluator = PseudoLabelRankingEvaluator(["0", "2"], rows, torch.eye(3), scale=2.0)
+    evaluator.store_metrics_in_model_card_data = lambda *a, **k: None
+    log_p = (2.0 * torch.eye(3)).log_softmax(dim=-1)  # each query's own document scores 2, the rest 0
+    expected = ((0.9 * log_p[0, 0] + 0.1 * log_p[0, 1]) + log_p[2, 2]) / 2
+    metrics = evaluator(Fixed())
+    assert evaluator.primary_metric == "pseudo_log_likelihood"
+    assert metrics["pseudo_log_likelihood"] == pytest.approx(expected.item(), rel=1e-5)
+
+
 def test_pseudo_label_evaluator_scores_a_perfect_ranking_one():
     class Fixed:
         def encode(self, texts, **_):

@@ -37,7 +37,7 @@ class QueryTowerSettings:
     # label: the teacher's labels over each query's candidates, normalised to a distribution;
     # top: all mass on its best-labelled candidate
     target: str = "label"
-    eval_fraction: float = 0.1  # held-out queries whose pseudo-labels select the best checkpoint
+    eval_fraction: float = 0.1  # held-out queries: their pseudo-label likelihood selects the best checkpoint
     eval_steps: int | None = None  # default: about two evaluations per epoch
     time_limit_s: float | None = None
     seed: int = 0
@@ -130,7 +130,9 @@ def train_query_tower(
     eval_steps = settings.eval_steps or max(1, math.ceil(steps / max(2, round(2 * settings.epochs))))
     evaluator = None
     if held_out is not None:
-        evaluator = PseudoLabelRankingEvaluator(held_out.texts, held_out.rows, documents, normalize=normalize)
+        evaluator = PseudoLabelRankingEvaluator(
+            held_out.texts, held_out.rows, documents, normalize=normalize, scale=settings.scale
+        )
     args = SentenceTransformerTrainingArguments(
         output_dir=str(output / "checkpoints"),
         num_train_epochs=settings.epochs,
