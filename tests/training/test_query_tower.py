@@ -8,20 +8,9 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 
-from pseudorel.data import load_beir
-from pseudorel.labels.pipeline import LabelSettings, label_pairs
-from pseudorel.queries import Query, synthetic_queries
 from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
 from pseudorel.training.query_tower import QueryTowerSettings, query_targets, train_query_tower
-
-
-@pytest.fixture
-def labelled(tmp_path, tiny_dataset_path):
-    ds = load_beir(tiny_dataset_path, splits=[])
-    queries = [Query(q, t) for q, t in ds.queries.items()] + synthetic_queries(ds.corpus, ("title", "ict"))
-    frame, _ = label_pairs(ds.corpus, queries, LabelSettings(retrievers=("bm25",)), tmp_path / "w", progress=False)
-    return ds.corpus, frame
 
 
 def test_query_targets_normalise_labels_and_skip_queries_without_signal():

@@ -7,20 +7,9 @@ import pytest
 from sentence_transformers import CrossEncoder, SentenceTransformer
 from transformers import TrainerCallback
 
-from pseudorel.data import load_beir
-from pseudorel.labels.pipeline import LabelSettings, label_pairs
-from pseudorel.queries import Query, synthetic_queries
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
-
-
-@pytest.fixture
-def labelled(tmp_path, tiny_dataset_path):
-    ds = load_beir(tiny_dataset_path, splits=[])
-    queries = [Query(q, t) for q, t in ds.queries.items()] + synthetic_queries(ds.corpus, ("title", "ict"))
-    frame, _ = label_pairs(ds.corpus, queries, LabelSettings(retrievers=("bm25",)), tmp_path / "w", progress=False)
-    return ds.corpus, frame
 
 
 def test_examples_follow_thresholds(labelled):

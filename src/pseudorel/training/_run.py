@@ -13,6 +13,15 @@ from pseudorel._io import atomic_write
 logger = logging.getLogger("pseudorel")
 
 
+def finished_bi_encoder(output: Path):
+    """The model a finished earlier run saved in ``output``, or None."""
+    if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(output), device="cpu")
+    return None
+
+
 def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
     """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one, and stopping
     after ``time_limit_s`` seconds if given; returns what the model card records of the run."""

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pseudorel.training._run import save_with_card, train_resumable
+from pseudorel.training._run import finished_bi_encoder, save_with_card, train_resumable
 from pseudorel.training.examples import Examples
 
 #: Which label column each loss needs.
@@ -77,8 +77,8 @@ def train_bi_encoder(
 
     settings = settings or TrainSettings()
     output = Path(output)
-    if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():
-        return SentenceTransformer(str(output), device="cpu")  # finished earlier
+    if (finished := finished_bi_encoder(output)) is not None:
+        return finished
     train, held_out = _split(examples, settings.eval_fraction, settings.seed)
     if len(train) == 0:
         raise ValueError("no training examples")

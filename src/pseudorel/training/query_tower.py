@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pseudorel.data.types import Document
-from pseudorel.training._run import save_with_card, train_resumable
+from pseudorel.training._run import finished_bi_encoder, save_with_card, train_resumable
 
 TARGETS = ("label", "top")
 
@@ -104,8 +104,8 @@ def train_query_tower(
 
     settings = settings or QueryTowerSettings()
     output = Path(output)
-    if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():
-        return SentenceTransformer(str(output), device="cpu")  # finished earlier
+    if (finished := finished_bi_encoder(output)) is not None:
+        return finished
     doc_ids = list(corpus)
     targets = query_targets(labels, {d: i for i, d in enumerate(doc_ids)}, settings.target)
     train, held_out = _held_out(targets, settings.eval_fraction, settings.seed)

@@ -1,8 +1,11 @@
 """Training losses, one per file, in the sentence-transformers style: ``Loss(model, **hparams)``
-with ``forward(sentence_features, labels)``."""
+with ``forward(sentence_features, labels)``. ``LOSSES`` are those of the full bi-encoder over
+``(query, positive, negatives)`` columns; ``CorpusDistillationLoss`` trains the query tower
+against frozen document embeddings (``training/query_tower.py``)."""
 
 from pseudorel.training.losses.bixse import BiXSELoss
 from pseudorel.training.losses.bootstrapping import BootstrappingLoss
+from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss
 from pseudorel.training.losses.gce import GCELoss
 from pseudorel.training.losses.infonce import InfoNCELoss
 from pseudorel.training.losses.label_smoothing import LabelSmoothingLoss
@@ -51,6 +54,7 @@ __all__ = [
     "LOSSES",
     "BiXSELoss",
     "BootstrappingLoss",
+    "CorpusDistillationLoss",
     "GCELoss",
     "InfoNCELoss",
     "LabelSmoothingLoss",
