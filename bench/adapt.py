@@ -256,13 +256,14 @@ class Bench:
         corpus embedded once by the base model; best checkpoint by held-out pseudo-label nDCG."""
         corpus_only, _ = self.dataset(name)
         out = WORK / name / key
-        train_query_tower(BASE, frame, corpus_only.corpus, out, settings or QueryTowerSettings(), card=card)
+        settings = settings or QueryTowerSettings()
+        train_query_tower(BASE, frame, corpus_only.corpus, out, settings, card=card)
         trained = json.loads((out / "pseudorel.json").read_text())
         # a dev collection (``test``) is scored on its own held-out queries
         evaluation = self.evaluate(name, str(out), key) if test is None else evaluate_dev(test, str(out))
         result = {
             "retriever": "query tower (frozen document index)",
-            "examples": trained["queries"],
+            "examples": trained.get("training_queries") or training_queries(frame, corpus_only.corpus, settings),
             "train_seconds": trained["train_seconds"],
             "steps": f"{trained['steps_done']}/{trained['steps']}",
             "held_out_pseudo_log_likelihood": [trained["held_out_metric_at_start"], trained["best_held_out_metric"]],
@@ -388,6 +389,14 @@ class Bench:
             test = paired_test(base, scores, "nDCG@10")
             self.results[name][key]["vs_zero_shot_p"] = round(test.p_value, 4)
         self.save()
+
+
+def training_queries(frame, corpus, settings: QueryTowerSettings) -> int:
+    """How many queries a query tower trained on (for runs whose card did not record it)."""
+    from pseudorel.training.query_tower import _held_out, query_targets
+
+    targets = query_targets(frame, {d: i for i, d in enumerate(corpus)}, settings.target)
+    return len(_held_out(targets, settings.eval_fraction, settings.seed)[0].query_ids)
 
 
 def evaluate_dev(dev, model: str) -> dict:

@@ -149,7 +149,7 @@ def adapt(
         # the teacher's labels are normalised per query, so no threshold has to be cleared
         query_tower = within_budget(settings.query_tower)
         train_query_tower(settings.base_model, labels, corpus, output / "retriever", query_tower, {"teacher": teacher})
-        report["examples"] = json.loads((output / "retriever" / "pseudorel.json").read_text())["queries"]
+        report["examples"] = json.loads((output / "retriever" / "pseudorel.json").read_text())["training_queries"]
     else:
         examples = build_examples(labels, corpus, example_settings)
         report["examples"] = len(examples)

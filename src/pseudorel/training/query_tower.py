@@ -164,7 +164,7 @@ def train_query_tower(
         "base_model": base_model,
         "architecture": "query tower trained, document tower = base model (frozen index)",
         "training": asdict(settings),
-        "queries": len(train.query_ids),
+        "training_queries": len(train.query_ids),
         "held_out_queries": 0 if held_out is None else len(held_out.query_ids),
         "queries_without_signal": targets.skipped,
         "steps": steps,
