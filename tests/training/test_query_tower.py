@@ -31,34 +31,34 @@ def test_query_targets_normalise_labels_and_skip_queries_without_signal():
         query_targets(frame, index, "best")
 
 
-def test_pseudo_label_evaluator_likelihood_is_minus_the_held_out_loss():
-    class Fixed:
-        def encode(self, texts, **_):
-            return torch.eye(3)[[int(t) for t in texts]]
+class OneHot:
+    """A stand-in model: query "i" embeds as the i-th unit vector of 3."""
 
-    rows = [([0, 1], [0.9, 0.1]), ([2], [1.0])]
-    evaluator = PseudoLabelRankingEvaluator(["0", "2"], rows, torch.eye(3), scale=2.0)
+    def encode(self, texts, **_):
+        return torch.eye(3)[[int(t) for t in texts]]
+
+
+ROWS = [([0, 1], [0.9, 0.1]), ([2], [1.0])]
+
+
+def evaluate_one_hot(queries: list[str], **kwargs) -> tuple[PseudoLabelRankingEvaluator, dict]:
+    evaluator = PseudoLabelRankingEvaluator(queries, ROWS, torch.eye(3), **kwargs)
     evaluator.store_metrics_in_model_card_data = lambda *a, **k: None
+    return evaluator, evaluator(OneHot())
+
+
+def test_pseudo_label_evaluator_likelihood_is_minus_the_held_out_loss():
     log_p = (2.0 * torch.eye(3)).log_softmax(dim=-1)  # each query's own document scores 2, the rest 0
     expected = ((0.9 * log_p[0, 0] + 0.1 * log_p[0, 1]) + log_p[2, 2]) / 2
-    metrics = evaluator(Fixed())
+    evaluator, metrics = evaluate_one_hot(["0", "2"], scale=2.0)
     assert evaluator.primary_metric == "pseudo_log_likelihood"
     assert metrics["pseudo_log_likelihood"] == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_pseudo_label_evaluator_scores_a_perfect_ranking_one():
-    class Fixed:
-        def encode(self, texts, **_):
-            return torch.eye(3)[[int(t) for t in texts]]
-
-    rows = [([0, 1], [0.9, 0.1]), ([2], [1.0])]
-    evaluator = PseudoLabelRankingEvaluator(["0", "2"], rows, torch.eye(3), k=2)
-    evaluator.store_metrics_in_model_card_data = lambda *a, **k: None
-    assert evaluator(Fixed())["pseudo_ndcg@2"] == pytest.approx(1.0)
-    wrong = PseudoLabelRankingEvaluator(["1", "0"], rows, torch.eye(3), k=1)
-    wrong.store_metrics_in_model_card_data = lambda *a, **k: None
+    assert evaluate_one_hot(["0", "2"], k=2)[1]["pseudo_ndcg@2"] == pytest.approx(1.0)
     # query 1 finds the 0.1 document (ideal 0.9); query 0 finds only row 2's padding, weight 0
-    assert wrong(Fixed())["pseudo_ndcg@1"] == pytest.approx((0.1 / 0.9 + 0.0) / 2)
+    assert evaluate_one_hot(["1", "0"], k=1)[1]["pseudo_ndcg@1"] == pytest.approx((0.1 / 0.9 + 0.0) / 2)
 
 
 def test_query_tower_trains_only_queries_and_saves_an_asymmetric_model(labelled, tiny_model_path, tmp_path):

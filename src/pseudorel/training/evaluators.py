@@ -16,6 +16,8 @@ class PseudoLabelRankingEvaluator(BaseEvaluator):
     i.e. minus the training loss on held-out queries. ``pseudo_ndcg@k``: nDCG@k with the
     teacher's weights as gains; reported, not used for selection, because the candidates come
     partly from the untrained model's own ranking, which it therefore starts out agreeing with.
+    ``documents`` are scored as given (pass them L2-normalised for cosine models, as
+    :class:`CorpusDistillationLoss` holds them); ``normalize`` applies to the queries.
     """
 
     def __init__(
@@ -28,12 +30,10 @@ class PseudoLabelRankingEvaluator(BaseEvaluator):
         scale: float = 20.0,
     ):
         super().__init__()
-        from torch.nn import functional as F
-
         from pseudorel.training.losses.corpus_distillation import teacher_targets
 
         self.queries, self.k, self.normalize, self.scale = queries, k, normalize, scale
-        self.documents = F.normalize(documents.float(), dim=-1) if normalize else documents.float()
+        self.documents = documents
         self.target_docs, self.target_weights = teacher_targets(rows)
         self.primary_metric = "pseudo_log_likelihood"
 

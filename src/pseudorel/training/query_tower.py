@@ -131,7 +131,7 @@ def train_query_tower(
     evaluator = None
     if held_out is not None:
         evaluator = PseudoLabelRankingEvaluator(
-            held_out.texts, held_out.rows, documents, normalize=normalize, scale=settings.scale
+            held_out.texts, held_out.rows, loss.documents, normalize=normalize, scale=settings.scale
         )
     args = SentenceTransformerTrainingArguments(
         output_dir=str(output / "checkpoints"),
