@@ -308,9 +308,11 @@ class Bench:
         self.results.setdefault("cranfield", {})["dev_zero_shot_dense"] = zero
         card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
         for key, settings in (
-            ("dev_query_tower", QueryTowerSettings()),
-            ("dev_query_tower_top", QueryTowerSettings(target="top")),
-            ("dev_query_tower_1epoch", QueryTowerSettings(epochs=1)),
+            # the first three were measured before bf16 autocast existed (fp32)
+            ("dev_query_tower", QueryTowerSettings(bf16=False)),
+            ("dev_query_tower_top", QueryTowerSettings(target="top", bf16=False)),
+            ("dev_query_tower_1epoch", QueryTowerSettings(epochs=1, bf16=False)),
+            ("dev_query_tower_bf16", QueryTowerSettings(bf16=True)),
         ):
             self.query_tower("cranfield", key, frame, card, settings, test=dev)
 

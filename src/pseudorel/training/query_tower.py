@@ -40,6 +40,9 @@ class QueryTowerSettings:
     eval_fraction: float = 0.1  # held-out queries: their pseudo-label likelihood selects the best checkpoint
     eval_steps: int | None = None  # default: about two evaluations per epoch
     time_limit_s: float | None = None
+    # bf16 autocast for the query encoder (None: where the CPU has native bf16); the corpus is
+    # scored in fp32 either way
+    bf16: bool | None = None
     seed: int = 0
 
 
@@ -97,12 +100,13 @@ def train_query_tower(
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
-    from pseudorel.retrieval.encoding import encode_texts
+    from pseudorel.retrieval.encoding import encode_texts, resolve_precision
     from pseudorel.retrieval.models import model_fingerprint, resolve_model
     from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
     from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
 
     settings = settings or QueryTowerSettings()
+    bf16 = settings.bf16 if settings.bf16 is not None else resolve_precision("auto") == "bf16"
     output = Path(output)
     if (finished := finished_bi_encoder(output)) is not None:
         return finished
@@ -140,6 +144,7 @@ def train_query_tower(
         learning_rate=settings.learning_rate,
         warmup_steps=settings.warmup_ratio,
         use_cpu=True,
+        bf16=bf16,
         seed=settings.seed,
         save_strategy="steps",
         save_steps=eval_steps,
@@ -163,7 +168,7 @@ def train_query_tower(
     record = {
         "base_model": base_model,
         "architecture": "query tower trained, document tower = base model (frozen index)",
-        "training": asdict(settings),
+        "training": {**asdict(settings), "bf16": bf16},
         "training_queries": len(train.query_ids),
         "held_out_queries": 0 if held_out is None else len(held_out.query_ids),
         "queries_without_signal": targets.skipped,

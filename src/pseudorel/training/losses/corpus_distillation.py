@@ -48,8 +48,11 @@ class CorpusDistillationLoss(nn.Module):
 
     def scores(self, query_embeddings: Tensor) -> Tensor:
         """``[B, N]`` student scores of each query against the whole corpus."""
-        queries = F.normalize(query_embeddings, dim=-1) if self.normalize else query_embeddings
-        return self.scale * queries.float() @ self.documents.T
+        queries = query_embeddings.float()
+        # fp32 even under bf16 autocast: bf16's 8-bit mantissa would blur scaled cosines by ~0.1
+        with torch.autocast(queries.device.type, enabled=False):
+            queries = F.normalize(queries, dim=-1) if self.normalize else queries
+            return self.scale * queries @ self.documents.T
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
         (features,) = list(sentence_features)
