@@ -10,7 +10,9 @@ Stages, each cached under the output folder and skipped when its result exists:
 4. chain (optional): the reranker relabels every candidate pair, cheaply;
 5. retriever: a bi-encoder student trained on the labels (``retriever/``): by default only its
    query tower, against the corpus embedded once by the base model (fast on CPU, and an index
-   built with the base model stays valid); ``retriever_tower="both"`` fine-tunes the whole model;
+   built with the base model stays valid); ``retriever_tower="query+document"`` then trains the
+   document tower against the frozen training queries (``query_tower/`` holds the first stage);
+   ``retriever_tower="both"`` fine-tunes the whole model on (query, positive, negatives);
 6. report: timings, and test-set metrics when the caller passes qrels (evaluation only).
 """
 
@@ -31,6 +33,7 @@ from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
+from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
 from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
 from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
 
@@ -44,8 +47,11 @@ class AdaptSettings:
     max_synthetic_docs: int | None = None
     labels: LabelSettings = field(default_factory=LabelSettings)
     examples: ExampleSettings = field(default_factory=ExampleSettings)
-    retriever_tower: str = "query"  # query: train the query tower against the frozen index; both: everything
+    # query: train the query tower against the frozen corpus index; query+document: then the
+    # document tower against the frozen training queries; both: fine-tune everything on examples
+    retriever_tower: str = "query"
     query_tower: QueryTowerSettings = field(default_factory=QueryTowerSettings)
+    document_tower: DocumentTowerSettings = field(default_factory=DocumentTowerSettings)
     retriever: TrainSettings = field(default_factory=TrainSettings)  # retriever_tower="both"
     reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
     reranker_pairs: int = 4000  # labelled pairs to train the reranker: confident positives + hard negatives
@@ -61,6 +67,9 @@ class AdaptSettings:
 
 
 RERANKER_SHARE = 0.35
+TOWERS = ("query", "query+document", "both")
+# with retriever_tower="query+document", the query tower's share of the retriever's time
+QUERY_TOWER_SHARE = 0.6
 
 
 def _stage(report: dict, name: str, start: float) -> None:
@@ -79,8 +88,8 @@ def adapt(
 ) -> dict:
     """Run every stage; returns (and writes to ``report.json``) the report."""
     settings = settings or AdaptSettings()
-    if settings.retriever_tower not in ("query", "both"):
-        raise ValueError(f"retriever_tower must be 'query' or 'both', not '{settings.retriever_tower}'")
+    if settings.retriever_tower not in TOWERS:
+        raise ValueError(f"retriever_tower must be one of {', '.join(TOWERS)}, not '{settings.retriever_tower}'")
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     report: dict = {"settings": asdict(settings), "seconds": {}}
@@ -145,11 +154,23 @@ def adapt(
 
     start = time.perf_counter()
     teacher = "cross-encoder student" if settings.chain else _teacher(labels)
-    if settings.retriever_tower == "query":
+    if settings.retriever_tower in ("query", "query+document"):
         # the teacher's labels are normalised per query, so no threshold has to be cleared
-        query_tower = within_budget(settings.query_tower)
-        train_query_tower(settings.base_model, labels, corpus, output / "retriever", query_tower, {"teacher": teacher})
-        report["examples"] = json.loads((output / "retriever" / "pseudorel.json").read_text())["training_queries"]
+        two_stages = settings.retriever_tower == "query+document"
+        query_path = output / ("query_tower" if two_stages else "retriever")
+        query_tower = within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0)
+        train_query_tower(settings.base_model, labels, corpus, query_path, query_tower, {"teacher": teacher})
+        report["examples"] = json.loads((query_path / "pseudorel.json").read_text())["training_queries"]
+        if two_stages:
+            train_document_tower(
+                query_path,
+                labels,
+                corpus,
+                output / "retriever",
+                settings.query_tower,
+                within_budget(settings.document_tower),
+                {"teacher": teacher},
+            )
     else:
         examples = build_examples(labels, corpus, example_settings)
         report["examples"] = len(examples)

@@ -119,7 +119,7 @@ def test_adapt_rejects_a_non_positive_time_budget(monkeypatch, capsys, tmp_path)
 def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
     args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--tower", "document")
     code, _, err = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--tower must be 'query' or 'both'" in err
+    assert code == 2 and "--tower must be one of query, query+document, both" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -12,6 +12,7 @@ from pseudorel.llm import CachedBackend, OpenAIChatBackend, ResponseCache
 from pseudorel.queries import Query
 from pseudorel.training.bi_encoder import TrainSettings
 from pseudorel.training.cross_encoder import CrossTrainSettings
+from pseudorel.training.document_tower import DocumentTowerSettings
 from pseudorel.training.examples import ExampleSettings
 from pseudorel.training.query_tower import QueryTowerSettings
 from tests.llm import stub_server
@@ -54,13 +55,14 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         server.shutdown()
 
 
-@pytest.mark.parametrize("tower", ["query", "both"])
+@pytest.mark.parametrize("tower", ["query", "query+document", "both"])
 def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tiny_model_path, tower):
     ds = load_beir(tiny_dataset_path, splits=[])
     settings = AdaptSettings(
         base_model=str(tiny_model_path),
         retriever_tower=tower,
         query_tower=QueryTowerSettings(epochs=3, batch_size=4, eval_fraction=0.0),
+        document_tower=DocumentTowerSettings(epochs=3, batch_size=4, eval_fraction=0.0, min_mass=0.0),
         labels=LabelSettings(retrievers=("bm25",)),
         examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
         retriever=TrainSettings(epochs=3, batch_size=4, bf16=False, eval_fraction=0.0),
@@ -69,9 +71,13 @@ def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tin
     )
     out = tmp_path / "out"
     adapt(ds.corpus, out, [Query(q, t) for q, t in ds.queries.items()], settings)
-    for student in ("retriever", "reranker"):
+    students = {"retriever": "", "reranker": ""}
+    if tower == "query+document":  # the retriever's card records its document stage; its query stage has its own
+        students = {"query_tower": "", "retriever": "document_", "reranker": ""}
+    for student, prefix in students.items():
         card = json.loads((out / student / "pseudorel.json").read_text())
-        assert card["stopped_by_time_limit"] and card["steps_done"] == 1 < card["steps"], student
+        assert card[f"{prefix}stopped_by_time_limit"], student
+        assert card[f"{prefix}steps_done"] == 1 < card[f"{prefix}steps"], student
 
 
 def test_adapt_rejects_an_unknown_tower(tmp_path, tiny_dataset_path):

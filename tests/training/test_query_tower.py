@@ -24,7 +24,7 @@ def test_query_targets_normalise_labels_and_skip_queries_without_signal():
     )
     index = {"d1": 0, "d2": 1, "d3": 2}
     soft = query_targets(frame, index)
-    assert soft.query_ids == ["a"] and soft.skipped == 1
+    assert soft.ids == ["a"] and soft.skipped == 1
     assert soft.rows[0][0] == [0, 1, 2] and soft.rows[0][1] == pytest.approx([0.75, 0.25, 0.0])
     assert query_targets(frame, index, "top").rows[0][1] == [1.0, 0.0, 0.0]
     with pytest.raises(ValueError, match="unknown target"):

@@ -25,7 +25,8 @@ def adapt(
     tower: Annotated[
         str,
         typer.Option(
-            help="query: train the retriever's query tower against the frozen corpus index (fast); both: fine-tune all."
+            help="query: train the retriever's query tower against the frozen corpus index (fast); "
+            "query+document: then its document tower against the frozen queries; both: fine-tune all on examples."
         ),
     ] = "query",
     loss: Annotated[
@@ -52,7 +53,7 @@ def adapt(
     ] = None,
 ) -> None:
     """Adapt a retriever and a reranker to a corpus from pseudo-labels; no judgments needed."""
-    from pseudorel.adapt import AdaptSettings
+    from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
     from pseudorel.cli.label import _load_corpus, _queries_from_options
     from pseudorel.data import load_dataset
@@ -62,8 +63,8 @@ def adapt(
     from pseudorel.training.cross_encoder import CrossTrainSettings
     from pseudorel.training.query_tower import QueryTowerSettings
 
-    if tower not in ("query", "both"):
-        raise UsageError(f"--tower must be 'query' or 'both', got '{tower}'")
+    if tower not in TOWERS:
+        raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
     if epochs is not None and epochs <= 0:
         raise UsageError(f"--epochs must be positive, got {epochs}")
     if time_budget is not None and time_budget <= 0:

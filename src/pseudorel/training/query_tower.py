@@ -12,8 +12,6 @@ index built with the base model stays valid.
 
 from __future__ import annotations
 
-import math
-import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from pseudorel.data.types import Document
-from pseudorel.training._run import finished_bi_encoder, save_with_card, train_resumable
+from pseudorel.training._run import finished_bi_encoder, save_with_card
+from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out
 
 TARGETS = ("label", "top")
 
@@ -46,19 +45,9 @@ class QueryTowerSettings:
     seed: int = 0
 
 
-@dataclass
-class QueryTargets:
-    """Training queries and the teacher's distribution over each one's candidates."""
-
-    query_ids: list[str]
-    texts: list[str]
-    rows: list[tuple[list[int], list[float]]]  # (corpus indices, weights) per query
-    skipped: int = 0  # queries whose candidates all have label 0 (nothing to learn)
-
-    def subset(self, keep: list[int]) -> QueryTargets:
-        return QueryTargets(
-            [self.query_ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep]
-        )
+# the training rows of the query tower: queries, each with the teacher's distribution over
+# its candidates (rows of the corpus index)
+QueryTargets = IndexTargets
 
 
 def query_targets(labels: pd.DataFrame, doc_index: dict[str, int], target: str = "label") -> QueryTargets:
@@ -73,18 +62,10 @@ def query_targets(labels: pd.DataFrame, doc_index: dict[str, int], target: str =
             continue
         if target == "top":
             weights = (np.arange(len(weights)) == weights.argmax()).astype(float)
-        out.query_ids.append(str(qid))
+        out.ids.append(str(qid))
         out.texts.append(group["query_text"].iat[0])
         out.rows.append(([doc_index[d] for d in group["doc_id"]], (weights / weights.sum()).tolist()))
     return out
-
-
-def _held_out(targets: QueryTargets, fraction: float, seed: int) -> tuple[QueryTargets, QueryTargets | None]:
-    n = len(targets.query_ids)
-    if fraction <= 0 or n < 20:
-        return targets, None
-    held = set(random.Random(seed).sample(range(n), max(1, int(n * fraction))))
-    return targets.subset([i for i in range(n) if i not in held]), targets.subset(sorted(held))
 
 
 def train_query_tower(
@@ -97,13 +78,10 @@ def train_query_tower(
 ):
     """Train ``base_model``'s query tower on ``labels``; returns the saved asymmetric model."""
     import torch
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
-    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+    from sentence_transformers import SentenceTransformer
 
     from pseudorel.retrieval.encoding import encode_texts, resolve_precision
     from pseudorel.retrieval.models import model_fingerprint, resolve_model
-    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
-    from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
 
     settings = settings or QueryTowerSettings()
     bf16 = settings.bf16 if settings.bf16 is not None else resolve_precision("auto") == "bf16"
@@ -112,8 +90,8 @@ def train_query_tower(
         return finished
     doc_ids = list(corpus)
     targets = query_targets(labels, {d: i for i, d in enumerate(doc_ids)}, settings.target)
-    train, held_out = _held_out(targets, settings.eval_fraction, settings.seed)
-    if not train.query_ids:
+    train, held_out = split_held_out(targets, settings.eval_fraction, settings.seed)
+    if not train.ids:
         raise ValueError("no training queries: every query's candidates have label 0")
 
     path = resolve_model(base_model)
@@ -124,55 +102,18 @@ def train_query_tower(
     )
     base_length = model.max_seq_length
     model.max_seq_length = min(settings.max_query_length, base_length)
-    docs, weights = teacher_targets(train.rows)
-    loss = CorpusDistillationLoss(model, documents, docs, weights, scale=settings.scale, normalize=normalize)
-
-    from datasets import Dataset
-
-    dataset = Dataset.from_dict({"query": train.texts, "label": list(range(len(train.texts)))})
-    steps = math.ceil(math.ceil(len(train.texts) / settings.batch_size) * settings.epochs)
-    eval_steps = settings.eval_steps or max(1, math.ceil(steps / max(2, round(2 * settings.epochs))))
-    evaluator = None
-    if held_out is not None:
-        evaluator = PseudoLabelRankingEvaluator(
-            held_out.texts, held_out.rows, loss.documents, normalize=normalize, scale=settings.scale
-        )
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(output / "checkpoints"),
-        num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate,
-        warmup_steps=settings.warmup_ratio,
-        use_cpu=True,
-        bf16=bf16,
-        seed=settings.seed,
-        save_strategy="steps",
-        save_steps=eval_steps,
-        save_total_limit=2,
-        eval_strategy="steps" if evaluator else "no",
-        eval_on_start=evaluator is not None,
-        eval_steps=eval_steps if evaluator else None,
-        load_best_model_at_end=evaluator is not None,
-        metric_for_best_model=f"eval_{evaluator.primary_metric}" if evaluator else None,
-        logging_steps=max(1, eval_steps // 2),
-        report_to="none",
-        disable_tqdm=False,
-    )
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator)
-    run = train_resumable(trainer, output, settings.time_limit_s)
+    run = fit_against_index(model, train, held_out, documents, output, settings, normalize, bf16)
     # training that never beat the untrained tower on held-out pseudo-labels is not kept
-    at_start, best = run["held_out_metric_at_start"], run["best_held_out_metric"]
-    kept_base = at_start is not None and (best is None or best <= at_start)
+    kept_base = run.pop("kept_untrained")
     query_model = SentenceTransformer(path, device="cpu") if kept_base else model
     query_model.max_seq_length = base_length
     record = {
         "base_model": base_model,
         "architecture": "query tower trained, document tower = base model (frozen index)",
         "training": {**asdict(settings), "bf16": bf16},
-        "training_queries": len(train.query_ids),
-        "held_out_queries": 0 if held_out is None else len(held_out.query_ids),
+        "training_queries": len(train.ids),
+        "held_out_queries": 0 if held_out is None else len(held_out.ids),
         "queries_without_signal": targets.skipped,
-        "steps": steps,
         "kept_untrained_query_tower": kept_base,
         **run,
         **(card or {}),

@@ -1,0 +1,100 @@
+"""Train one tower of a bi-encoder against a frozen index of the other side's embeddings.
+
+The query tower learns against the corpus embedded once (``query_tower.py``); the document
+tower learns against the training queries embedded once by the trained query tower
+(``document_tower.py``). Both are the same problem: texts, each with the teacher's
+distribution over rows of a fixed embedding matrix, fitted with
+:class:`CorpusDistillationLoss` on the sentence-transformers trainer, the best checkpoint
+chosen by the held-out pseudo-label likelihood (no qrels).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from pseudorel.training._run import train_resumable
+
+
+@dataclass
+class IndexTargets:
+    """Texts to encode and, for each, the teacher's distribution over rows of the frozen index."""
+
+    ids: list[str]
+    texts: list[str]
+    rows: list[tuple[list[int], list[float]]]  # (index rows, weights) per text
+    skipped: int = 0  # texts dropped for carrying no signal
+
+    def subset(self, keep: list[int]) -> IndexTargets:
+        return IndexTargets([self.ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep])
+
+
+def split_held_out(targets: IndexTargets, fraction: float, seed: int) -> tuple[IndexTargets, IndexTargets | None]:
+    """A seeded random ``fraction`` of the texts, held out for model selection (none under 20 texts)."""
+    n = len(targets.ids)
+    if fraction <= 0 or n < 20:
+        return targets, None
+    held = set(random.Random(seed).sample(range(n), max(1, int(n * fraction))))
+    return targets.subset([i for i in range(n) if i not in held]), targets.subset(sorted(held))
+
+
+def fit_against_index(
+    model,
+    train: IndexTargets,
+    held_out: IndexTargets | None,
+    index,
+    output: Path,
+    settings,
+    normalize: bool = True,
+    bf16: bool = False,
+) -> dict:
+    """Train ``model`` in place; ``settings`` carries epochs, batch_size, learning_rate,
+    warmup_ratio, scale, eval_steps, time_limit_s and seed. Returns the run's record, with
+    ``steps`` planned and ``kept_untrained`` when no checkpoint beat the untrained model on the
+    held-out texts (the caller then discards the training)."""
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
+    from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
+
+    if not train.ids:
+        raise ValueError("no training texts: none carries a teacher signal")
+    docs, weights = teacher_targets(train.rows)
+    loss = CorpusDistillationLoss(model, index, docs, weights, scale=settings.scale, normalize=normalize)
+    dataset = Dataset.from_dict({"text": train.texts, "label": list(range(len(train.texts)))})
+    steps = math.ceil(math.ceil(len(train.texts) / settings.batch_size) * settings.epochs)
+    eval_steps = settings.eval_steps or max(1, math.ceil(steps / max(2, round(2 * settings.epochs))))
+    evaluator = None
+    if held_out is not None:
+        evaluator = PseudoLabelRankingEvaluator(
+            held_out.texts, held_out.rows, loss.documents, normalize=normalize, scale=settings.scale
+        )
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(output / "checkpoints"),
+        num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        warmup_steps=settings.warmup_ratio,
+        use_cpu=True,
+        bf16=bf16,
+        seed=settings.seed,
+        save_strategy="steps",
+        save_steps=eval_steps,
+        save_total_limit=2,
+        eval_strategy="steps" if evaluator else "no",
+        eval_on_start=evaluator is not None,
+        eval_steps=eval_steps if evaluator else None,
+        load_best_model_at_end=evaluator is not None,
+        metric_for_best_model=f"eval_{evaluator.primary_metric}" if evaluator else None,
+        logging_steps=max(1, eval_steps // 2),
+        report_to="none",
+        disable_tqdm=False,
+    )
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator)
+    run = train_resumable(trainer, output, settings.time_limit_s)
+    at_start, best = run["held_out_metric_at_start"], run["best_held_out_metric"]
+    return {**run, "steps": steps, "kept_untrained": at_start is not None and (best is None or best <= at_start)}
