@@ -31,6 +31,24 @@ def test_query_targets_normalise_labels_and_skip_queries_without_signal():
         query_targets(frame, index, "best")
 
 
+def test_real_queries_are_flagged_and_oversampled_to_a_share_of_the_epoch():
+    frame = pd.DataFrame(
+        {
+            "query_id": ["u", "s1", "s2", "s3", "s4"],
+            "query_text": ["user", "t1", "t2", "t3", "t4"],
+            "query_source": ["log", "title", "ict", "title", "ict"],
+            "doc_id": ["d1"] * 5,
+            "label": [1.0] * 5,
+        }
+    )
+    targets = query_targets(frame, {"d1": 0})
+    assert targets.real == [True, False, False, False, False]
+    half = targets.oversample_real(0.5)
+    assert half.ids.count("u") == 4 and len(half.ids) == 8 and sum(half.real) == 4
+    assert targets.oversample_real(0.0).ids == targets.ids
+    assert targets.subset([1, 2]).oversample_real(0.5).ids == ["s1", "s2"]  # no real queries: unchanged
+
+
 class OneHot:
     """A stand-in model: query "i" embeds as the i-th unit vector of 3."""
 

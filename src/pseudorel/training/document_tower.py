@@ -23,8 +23,8 @@ import pandas as pd
 
 from pseudorel.data.types import Document
 from pseudorel.training._run import finished_bi_encoder, save_with_card
-from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out
-from pseudorel.training.query_tower import QueryTowerSettings, asymmetric_model, query_targets
+from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out, use_bf16
+from pseudorel.training.query_tower import QueryTowerSettings, asymmetric_model, split_queries
 
 
 @dataclass
@@ -89,19 +89,18 @@ def train_document_tower(
     ``query_settings``) on ``labels``; returns the saved asymmetric model."""
     import torch
 
-    from pseudorel.retrieval.encoding import encode_texts, resolve_precision
+    from pseudorel.retrieval.encoding import encode_texts
     from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
 
     query_settings = query_settings or QueryTowerSettings()
     settings = settings or DocumentTowerSettings()
-    bf16 = settings.bf16 if settings.bf16 is not None else resolve_precision("auto") == "bf16"
+    bf16 = use_bf16(settings.bf16)
     output = Path(output)
     if (finished := finished_bi_encoder(output)) is not None:
         return finished
     doc_ids = list(corpus)
-    queries = query_targets(labels, {d: i for i, d in enumerate(doc_ids)}, query_settings.target)
     # the query stage's held-out queries stay out of this stage: they judge whether it helped
-    train_queries, judge = split_held_out(queries, query_settings.eval_fraction, query_settings.seed)
+    _, train_queries, judge = split_queries(labels, doc_ids, query_settings)
     query_model, base_documents = _towers(query_tower_model)
     document_model = _towers(query_tower_model)[1]  # a second copy, to train
     if settings.max_length:

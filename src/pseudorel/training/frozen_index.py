@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pseudorel.training._run import train_resumable
@@ -26,9 +26,29 @@ class IndexTargets:
     texts: list[str]
     rows: list[tuple[list[int], list[float]]]  # (index rows, weights) per text
     skipped: int = 0  # texts dropped for carrying no signal
+    real: list[bool] = field(default_factory=list)  # per text: a real (user) query, not a synthetic one
 
     def subset(self, keep: list[int]) -> IndexTargets:
-        return IndexTargets([self.ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep])
+        real = [self.real[i] for i in keep] if self.real else []
+        return IndexTargets(
+            [self.ids[i] for i in keep], [self.texts[i] for i in keep], [self.rows[i] for i in keep], real=real
+        )
+
+    def oversample_real(self, share: float) -> IndexTargets:
+        """Real texts repeated so that they make up about ``share`` of the rows (never less often than once)."""
+        real = [i for i, r in enumerate(self.real) if r]
+        synthetic = len(self.ids) - len(real)
+        if not real or not synthetic or share <= 0:
+            return self
+        repeats = max(1, round(share / (1 - share) * synthetic / len(real)))
+        return self.subset([i for i in range(len(self.ids)) for _ in range(repeats if self.real[i] else 1)])
+
+
+def use_bf16(setting: bool | None) -> bool:
+    """bf16 autocast as asked, or (``None``) where the CPU has native bf16 arithmetic."""
+    from pseudorel.retrieval.encoding import resolve_precision
+
+    return setting if setting is not None else resolve_precision("auto") == "bf16"
 
 
 def split_held_out(targets: IndexTargets, fraction: float, seed: int) -> tuple[IndexTargets, IndexTargets | None]:

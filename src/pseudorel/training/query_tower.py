@@ -20,7 +20,7 @@ import pandas as pd
 
 from pseudorel.data.types import Document
 from pseudorel.training._run import finished_bi_encoder, save_with_card
-from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out
+from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out, use_bf16
 
 TARGETS = ("label", "top")
 
@@ -36,6 +36,9 @@ class QueryTowerSettings:
     # label: the teacher's labels over each query's candidates, normalised to a distribution;
     # top: all mass on its best-labelled candidate
     target: str = "label"
+    # real (user) queries repeated to make up about this share of each epoch: they, not the
+    # synthetic ones, look like the queries the retriever will serve; 0 = no oversampling
+    real_query_share: float = 0.0
     eval_fraction: float = 0.1  # held-out queries: their pseudo-label likelihood selects the best checkpoint
     eval_steps: int | None = None  # default: about two evaluations per epoch
     time_limit_s: float | None = None
@@ -64,8 +67,17 @@ def query_targets(labels: pd.DataFrame, doc_index: dict[str, int], target: str =
             weights = (np.arange(len(weights)) == weights.argmax()).astype(float)
         out.ids.append(str(qid))
         out.texts.append(group["query_text"].iat[0])
+        out.real.append("query_source" in group and group["query_source"].iat[0] == "log")
         out.rows.append(([doc_index[d] for d in group["doc_id"]], (weights / weights.sum()).tolist()))
     return out
+
+
+def split_queries(
+    labels: pd.DataFrame, doc_ids: list[str], settings: QueryTowerSettings
+) -> tuple[QueryTargets, QueryTargets, QueryTargets | None]:
+    """Every query's targets, and the (seeded) training / held-out split the query tower uses."""
+    targets = query_targets(labels, {d: i for i, d in enumerate(doc_ids)}, settings.target)
+    return (targets, *split_held_out(targets, settings.eval_fraction, settings.seed))
 
 
 def train_query_tower(
@@ -80,17 +92,16 @@ def train_query_tower(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from pseudorel.retrieval.encoding import encode_texts, resolve_precision
+    from pseudorel.retrieval.encoding import encode_texts
     from pseudorel.retrieval.models import model_fingerprint, resolve_model
 
     settings = settings or QueryTowerSettings()
-    bf16 = settings.bf16 if settings.bf16 is not None else resolve_precision("auto") == "bf16"
+    bf16 = use_bf16(settings.bf16)
     output = Path(output)
     if (finished := finished_bi_encoder(output)) is not None:
         return finished
     doc_ids = list(corpus)
-    targets = query_targets(labels, {d: i for i, d in enumerate(doc_ids)}, settings.target)
-    train, held_out = split_held_out(targets, settings.eval_fraction, settings.seed)
+    targets, train, held_out = split_queries(labels, doc_ids, settings)
     if not train.ids:
         raise ValueError("no training queries: every query's candidates have label 0")
 
@@ -102,7 +113,8 @@ def train_query_tower(
     )
     base_length = model.max_seq_length
     model.max_seq_length = min(settings.max_query_length, base_length)
-    run = fit_against_index(model, train, held_out, documents, output, settings, normalize, bf16)
+    epoch = train.oversample_real(settings.real_query_share)
+    run = fit_against_index(model, epoch, held_out, documents, output, settings, normalize, bf16)
     # training that never beat the untrained tower on held-out pseudo-labels is not kept
     kept_base = run.pop("kept_untrained")
     query_model = SentenceTransformer(path, device="cpu") if kept_base else model
@@ -112,6 +124,8 @@ def train_query_tower(
         "architecture": "query tower trained, document tower = base model (frozen index)",
         "training": {**asdict(settings), "bf16": bf16},
         "training_queries": len(train.ids),
+        "real_training_queries": sum(train.real),
+        "rows_per_epoch": len(epoch.ids),
         "held_out_queries": 0 if held_out is None else len(held_out.ids),
         "queries_without_signal": targets.skipped,
         "kept_untrained_query_tower": kept_base,
