@@ -123,6 +123,14 @@ def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("rates", ["5e-5,fast", "5e-5,-1"])
+def test_adapt_rejects_bad_learning_rates(monkeypatch, capsys, tmp_path, rates):
+    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--learning-rates", rates)
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--learning-rates must be" in err and rates in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
     out = tmp_path / "sweep"
     code, stdout, _ = run_cli(

@@ -108,3 +108,18 @@ def test_query_tower_keeps_the_base_when_training_does_not_beat_it(labelled, tin
     model = SentenceTransformer(str(out), device="cpu")
     base = SentenceTransformer(str(tiny_model_path), device="cpu")
     assert np.allclose(model.encode_query(["vitamin d"]), base.encode(["vitamin d"]), atol=1e-5)
+
+
+def test_a_learning_rate_grid_keeps_the_run_best_on_held_out_pseudo_labels(labelled, tiny_model_path, tmp_path):
+    corpus, frame = labelled
+    out = tmp_path / "retriever"
+    # 5.0 wrecks the tower (its run keeps the untrained one); 1e-3 must score at least as well
+    settings = QueryTowerSettings(epochs=1, batch_size=4, eval_fraction=0.3, learning_rate_grid=(5.0, 1e-3))
+    train_query_tower(str(tiny_model_path), frame, corpus, out, settings)
+    card = json.loads((out / "pseudorel.json").read_text())
+    scores = card["learning_rate_selection"]["held_out_pseudo_log_likelihood"]
+    assert set(scores) == {"5", "0.001"}
+    chosen = card["learning_rate_selection"]["chosen"]
+    assert scores[f"{chosen:g}"] == max(scores.values()) and card["training"]["learning_rate"] == chosen
+    assert not (out / "learning_rates").exists()
+    assert SentenceTransformer(str(out), device="cpu").encode_query(["vitamin d"]).shape == (1, 32)

@@ -36,6 +36,13 @@ def adapt(
         float | None,
         typer.Option(help="Retriever epochs (default 4 for --tower query, 1 for both; best held-out checkpoint kept)."),
     ] = None,
+    learning_rates: Annotated[
+        str | None,
+        typer.Option(
+            help="With --tower query: comma-separated learning rates, one run each; the run with the best "
+            "held-out pseudo-label likelihood is kept (label-free)."
+        ),
+    ] = None,
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
@@ -69,6 +76,7 @@ def adapt(
         raise UsageError(f"--epochs must be positive, got {epochs}")
     if time_budget is not None and time_budget <= 0:
         raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
+    grid = _learning_rates(learning_rates)
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
     unlabeled = _queries_from_options(queries_file, split_queries, dataset_queries, folder, None, docs, 0)
     settings = AdaptSettings(
@@ -76,7 +84,7 @@ def adapt(
         synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
         labels=LabelSettings(llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=judge_domain)),
         retriever_tower=tower,
-        query_tower=QueryTowerSettings(**({} if epochs is None else {"epochs": epochs})),
+        query_tower=QueryTowerSettings(learning_rate_grid=grid, **({} if epochs is None else {"epochs": epochs})),
         retriever=TrainSettings(loss=loss, **({} if epochs is None else {"epochs": epochs})),
         reranker=CrossTrainSettings() if reranker else None,
         chain=chain,
@@ -101,3 +109,15 @@ def adapt(
     for name, metrics in report.get("evaluation", {}).items():
         typer.echo(f"{name}: nDCG@10 {metrics['nDCG@10']:.4f}")
     typer.echo(f"total {report['seconds']['total']:.0f} s; report: {output / 'report.json'}")
+
+
+def _learning_rates(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return ()
+    try:
+        rates = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise UsageError(f"--learning-rates must be comma-separated numbers, got '{text}'") from None
+    if any(rate <= 0 for rate in rates):
+        raise UsageError(f"--learning-rates must be positive, got '{text}'")
+    return rates

@@ -12,7 +12,9 @@ index built with the base model stays valid.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+import shutil
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,9 @@ class QueryTowerSettings:
     epochs: float = 4.0
     batch_size: int = 64
     learning_rate: float = 5e-5
+    # when given, one run per learning rate (learning_rate is then unused) and the run with the
+    # best held-out pseudo-label likelihood is kept: a label-free choice made on the corpus itself
+    learning_rate_grid: tuple[float, ...] = ()
     warmup_ratio: float = 0.1
     scale: float = 20.0  # 1 / temperature of the student's softmax over the corpus
     max_query_length: int = 64
@@ -100,6 +105,8 @@ def train_query_tower(
     output = Path(output)
     if (finished := finished_bi_encoder(output)) is not None:
         return finished
+    if settings.learning_rate_grid:
+        return _select_learning_rate(base_model, labels, corpus, output, settings, card)
     doc_ids = list(corpus)
     targets, train, held_out = split_queries(labels, doc_ids, settings)
     if not train.ids:
@@ -135,6 +142,36 @@ def train_query_tower(
     asymmetric = asymmetric_model(query_model, SentenceTransformer(path, device="cpu"))
     save_with_card(asymmetric, output, record)
     return asymmetric
+
+
+def _select_learning_rate(base_model, labels, corpus, output: Path, settings: QueryTowerSettings, card):
+    """One run per rate of ``settings.learning_rate_grid`` (each resumable, under its share of the
+    time left), then the run with the best held-out pseudo-label likelihood becomes ``output``."""
+    import time
+
+    from sentence_transformers import SentenceTransformer
+
+    start, rates, held_out = time.perf_counter(), settings.learning_rate_grid, {}
+    for i, rate in enumerate(rates):
+        limit = settings.time_limit_s
+        if limit is not None:
+            limit = max(0.0, limit - (time.perf_counter() - start)) / (len(rates) - i)
+        run = replace(settings, learning_rate=rate, learning_rate_grid=(), time_limit_s=limit)
+        folder = output / "learning_rates" / f"{rate:g}"
+        train_query_tower(base_model, labels, corpus, folder, run, card)
+        record = json.loads((folder / "pseudorel.json").read_text())
+        metric = record["held_out_metric_at_start"] if record["kept_untrained_query_tower"] else None
+        held_out[f"{rate:g}"] = metric if metric is not None else record["best_held_out_metric"]
+    # without held-out queries there is nothing to choose by: the first rate is kept
+    scored = {r: m for r, m in held_out.items() if m is not None}
+    chosen = max(scored, key=scored.get) if scored else f"{rates[0]:g}"
+    folder = output / "learning_rates" / chosen
+    record = json.loads((folder / "pseudorel.json").read_text())
+    record["learning_rate_selection"] = {"held_out_pseudo_log_likelihood": held_out, "chosen": float(chosen)}
+    model = SentenceTransformer(str(folder), device="cpu")
+    save_with_card(model, output, record)
+    shutil.rmtree(output / "learning_rates", ignore_errors=True)
+    return model
 
 
 def asymmetric_model(query_model, document_model):
