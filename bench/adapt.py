@@ -354,8 +354,8 @@ class Bench:
             ("dev_query_tower_top", QueryTowerSettings(target="top", bf16=False)),
             ("dev_query_tower_1epoch", QueryTowerSettings(epochs=1, bf16=False)),
             ("dev_query_tower_bf16", QueryTowerSettings(bf16=True)),
-            # the query tower underfits (scifact: train loss 2.25 -> 1.9, where free query vectors
-            # reach 1.1 on the same frozen index): faster or longer fitting
+            # the query tower falls far short of free query vectors on the same frozen index
+            # (bench/index_ceiling.py): faster or longer fitting
             ("dev_query_tower_lr1e-4", QueryTowerSettings(learning_rate=1e-4)),
             ("dev_query_tower_lr2e-4", QueryTowerSettings(learning_rate=2e-4)),
             ("dev_query_tower_8epochs", QueryTowerSettings(epochs=8)),

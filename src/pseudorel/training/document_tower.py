@@ -14,6 +14,7 @@ Either way the result is an asymmetric sentence-transformers model (``Router``).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -90,6 +91,7 @@ def train_document_tower(
     import torch
 
     from pseudorel.retrieval.encoding import encode_texts
+    from pseudorel.retrieval.models import model_fingerprint, resolve_model
     from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
 
     query_settings = query_settings or QueryTowerSettings()
@@ -101,14 +103,16 @@ def train_document_tower(
     doc_ids = list(corpus)
     # the query stage's held-out queries stay out of this stage: they judge whether it helped
     _, train_queries, judge = split_queries(labels, doc_ids, query_settings)
+    first_stage = Path(query_tower_model) / "pseudorel.json"
+    first_card = json.loads(first_stage.read_text()) if first_stage.is_file() else {}
     query_model, base_documents = _towers(query_tower_model)
-    document_model = _towers(query_tower_model)[1]  # a second copy, to train
+    document_model = copy.deepcopy(base_documents)  # trained; base_documents stays as saved
     if settings.max_length:
         document_model.max_seq_length = settings.max_length
     normalize = (getattr(document_model, "similarity_fn_name", None) or "cosine") == "cosine"
 
-    def encode(model, texts: list[str]):
-        return torch.from_numpy(encode_texts(model, texts, "", use_cache=False, desc="encode"))
+    def encode(model, texts: list[str], model_id: str = ""):
+        return torch.from_numpy(encode_texts(model, texts, model_id, use_cache=bool(model_id), desc="encode"))
 
     index = encode(query_model, train_queries.texts)
     targets = document_targets(train_queries, doc_ids, corpus, settings.min_mass)
@@ -118,18 +122,19 @@ def train_document_tower(
     judged = {}
     if judge is not None and not run["kept_untrained"]:
         texts = [corpus[d].full_text for d in doc_ids]
-        for name, model in (("base", base_documents), ("trained", document_model)):
-            documents = encode(model, texts)
+        # the base tower's corpus embeddings are the ones the query stage cached
+        base_id = model_fingerprint(resolve_model(first_card["base_model"])) if "base_model" in first_card else ""
+        for name, model, model_id in (("base", base_documents, base_id), ("trained", document_model, "")):
+            documents = encode(model, texts, model_id)
             documents = torch.nn.functional.normalize(documents, dim=-1) if normalize else documents
             evaluator = PseudoLabelRankingEvaluator(
                 judge.texts, judge.rows, documents, normalize=normalize, scale=query_settings.scale
             )
             judged[name] = evaluator(query_model)[evaluator.primary_metric]
     keep = not run.pop("kept_untrained") and (not judged or judged["trained"] > judged["base"])
-    first_stage = Path(query_tower_model) / "pseudorel.json"
     record = {
         "architecture": "query tower, then document tower, each trained against the other frozen",
-        "query_tower": json.loads(first_stage.read_text()) if first_stage.is_file() else str(query_tower_model),
+        "query_tower": first_card or str(query_tower_model),
         "document_training": {**asdict(settings), "bf16": bf16},
         "training_documents": len(train.ids),
         "held_out_documents": 0 if held_out is None else len(held_out.ids),

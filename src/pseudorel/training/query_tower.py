@@ -160,8 +160,8 @@ def _select_learning_rate(base_model, labels, corpus, output: Path, settings: Qu
         folder = output / "learning_rates" / f"{rate:g}"
         train_query_tower(base_model, labels, corpus, folder, run, card)
         record = json.loads((folder / "pseudorel.json").read_text())
-        metric = record["held_out_metric_at_start"] if record["kept_untrained_query_tower"] else None
-        held_out[f"{rate:g}"] = metric if metric is not None else record["best_held_out_metric"]
+        kept = "held_out_metric_at_start" if record["kept_untrained_query_tower"] else "best_held_out_metric"
+        held_out[f"{rate:g}"] = record[kept]
     # without held-out queries there is nothing to choose by: the first rate is kept
     scored = {r: m for r, m in held_out.items() if m is not None}
     chosen = max(scored, key=scored.get) if scored else f"{rates[0]:g}"
