@@ -45,6 +45,7 @@ class AdaptSettings:
     base_model: str = "all-MiniLM-L6-v2"
     synthetic_kinds: tuple[str, ...] = ("title", "ict")
     max_synthetic_docs: int | None = None
+    synthetic_per_document: int = 1  # queries of each kind per document (ict: distinct sentences)
     labels: LabelSettings = field(default_factory=LabelSettings)
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
@@ -108,7 +109,11 @@ def adapt(
         all_queries = read_query_file(queries_path)
     else:
         synthetic = synthetic_queries(
-            corpus, settings.synthetic_kinds, seed=settings.seed, max_docs=settings.max_synthetic_docs
+            corpus,
+            settings.synthetic_kinds,
+            seed=settings.seed,
+            max_docs=settings.max_synthetic_docs,
+            per_document=settings.synthetic_per_document,
         )
         all_queries = list(queries or []) + synthetic
         write_queries(all_queries, queries_path)

@@ -123,6 +123,13 @@ def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_adapt_rejects_zero_synthetic_queries_per_document(monkeypatch, capsys, tmp_path):
+    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--synthetic-per-document", "0")
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--synthetic-per-document must be at least 1" in err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("rates", ["5e-5,fast", "5e-5,-1"])
 def test_adapt_rejects_bad_learning_rates(monkeypatch, capsys, tmp_path, rates):
     args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--learning-rates", rates)

@@ -21,6 +21,9 @@ def adapt(
         str | None, typer.Option(help="Use the dataset's queries of this split as unlabeled queries (no judgments).")
     ] = None,
     synthetic: Annotated[str, typer.Option(help="Synthetic query kinds; empty for none.")] = "title,ict",
+    synthetic_per_document: Annotated[
+        int, typer.Option(help="Synthetic queries of each kind per document (ict: that many distinct sentences).")
+    ] = 1,
     base_model: Annotated[str, typer.Option(help="Student initialisation.")] = "all-MiniLM-L6-v2",
     tower: Annotated[
         str,
@@ -76,12 +79,15 @@ def adapt(
         raise UsageError(f"--epochs must be positive, got {epochs}")
     if time_budget is not None and time_budget <= 0:
         raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
+    if synthetic_per_document < 1:
+        raise UsageError(f"--synthetic-per-document must be at least 1, got {synthetic_per_document}")
     grid = _learning_rates(learning_rates)
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
     unlabeled = _queries_from_options(queries_file, split_queries, dataset_queries, folder, None, docs, 0)
     settings = AdaptSettings(
         base_model=base_model,
         synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
+        synthetic_per_document=synthetic_per_document,
         labels=LabelSettings(llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=judge_domain)),
         retriever_tower=tower,
         query_tower=QueryTowerSettings(learning_rate_grid=grid, **({} if epochs is None else {"epochs": epochs})),

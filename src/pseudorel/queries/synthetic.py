@@ -15,6 +15,9 @@ from pseudorel.data.types import Document
 from pseudorel.queries.types import Query
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
+# lower-cased corpora (Cranfield) have no capital to start a sentence, and sometimes a space
+# before the stop ("... slipstream . an experimental ...")
+_LOWER_SENTENCE_END = re.compile(r"\s*[.!?]\s+(?=[a-z0-9(\"'])")
 _SPACE = re.compile(r"\s+")
 
 
@@ -24,29 +27,35 @@ def normalize(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    pattern = _LOWER_SENTENCE_END if text == text.lower() else _SENTENCE_END
+    return [s.strip() for s in pattern.split(text) if s.strip()]
 
 
-def title_query(doc_id: str, doc: Document, rng: random.Random) -> str | None:
-    return doc.title.strip() or None
+def title_queries(doc: Document, rng: random.Random, count: int) -> list[str]:
+    return [doc.title.strip()] if doc.title.strip() else []
 
 
-def ict_query(doc_id: str, doc: Document, rng: random.Random, min_words: int = 5, max_words: int = 40) -> str | None:
-    """A random sentence of the body, of a sensible length."""
+def ict_queries(
+    doc: Document, rng: random.Random, count: int, min_words: int = 5, max_words: int = 40
+) -> list[str]:
+    """Up to ``count`` distinct random sentences of the body, of a sensible length."""
     usable = [s for s in sentences(doc.text) if min_words <= len(s.split()) <= max_words]
-    return rng.choice(usable) if usable else None
+    return rng.sample(usable, min(count, len(usable)))
 
 
-def span_query(doc_id: str, doc: Document, rng: random.Random, min_words: int = 4, max_words: int = 10) -> str | None:
+def span_queries(doc: Document, rng: random.Random, count: int, min_words: int = 4, max_words: int = 10) -> list[str]:
     words = doc.text.split()
     if len(words) < min_words:
-        return None
-    length = rng.randint(min_words, min(max_words, len(words)))
-    start = rng.randint(0, len(words) - length)
-    return " ".join(words[start : start + length])
+        return []
+    spans = []
+    for _ in range(count):
+        length = rng.randint(min_words, min(max_words, len(words)))
+        start = rng.randint(0, len(words) - length)
+        spans.append(" ".join(words[start : start + length]))
+    return spans
 
 
-GENERATORS = {"title": title_query, "ict": ict_query, "span": span_query}
+GENERATORS = {"title": title_queries, "ict": ict_queries, "span": span_queries}
 
 
 def synthetic_queries(
@@ -54,12 +63,18 @@ def synthetic_queries(
     kinds: Iterable[str] = ("title", "ict"),
     seed: int = 0,
     max_docs: int | None = None,
+    per_document: int = 1,
 ) -> list[Query]:
-    """One query of each kind per document (documents sampled with ``seed`` if ``max_docs``).
+    """Up to ``per_document`` queries of each kind per document (documents sampled with
+    ``seed`` if ``max_docs``); a document has one title, so more than one query per document
+    comes from its sentences (``ict``) and spans.
 
-    Queries whose normalised text repeats an earlier one are dropped.
+    Queries whose normalised text repeats an earlier one are dropped. The first query of a
+    kind from a document has id ``kind:doc_id``, the n-th (n > 1) ``kind:doc_id#n``.
     """
     kinds = list(kinds)
+    if per_document < 1:
+        raise ValueError(f"per_document must be at least 1, got {per_document}")
     unknown = set(kinds) - set(GENERATORS)
     if unknown:
         raise ValueError(f"unknown query kind(s) {sorted(unknown)}; use {sorted(GENERATORS)}")
@@ -71,9 +86,12 @@ def synthetic_queries(
     out: list[Query] = []
     for doc_id in doc_ids:
         for kind in kinds:
-            text = GENERATORS[kind](doc_id, corpus[doc_id], rng)
-            if not text or normalize(text) in seen:
-                continue
-            seen.add(normalize(text))
-            out.append(Query(f"{kind}:{doc_id}", text, kind, doc_id))
+            made = 0
+            for text in GENERATORS[kind](corpus[doc_id], rng, per_document):
+                if not text or normalize(text) in seen:
+                    continue
+                seen.add(normalize(text))
+                made += 1
+                suffix = "" if made == 1 else f"#{made}"
+                out.append(Query(f"{kind}:{doc_id}{suffix}", text, kind, doc_id))
     return out
