@@ -68,3 +68,14 @@ def test_several_sentences_per_document(corpus):
     assert sum(q.doc_id == "long" for q in two) == 2
     with pytest.raises(ValueError, match="per_document"):
         synthetic_queries(corpus, ("ict",), per_document=0)
+
+
+def test_roundtrip_and_log(tmp_path):
+    queries = [Query("a", "first", "log"), Query("title:d1", "Vitamin D", "title", "d1")]
+    write_queries(queries, tmp_path / "q.jsonl")
+    assert read_query_file(tmp_path / "q.jsonl") == queries
+    (tmp_path / "log.tsv").write_text("1\twhat is bm25\n2\tdense retrieval\n")
+    assert queries_from_log(tmp_path / "log.tsv") == [Query("1", "what is bm25"), Query("2", "dense retrieval")]
+    (tmp_path / "bad.jsonl").write_text('{"_id": "a", "text": "x", "source": "dream"}\n')
+    with pytest.raises(InputError, match=r"bad.jsonl:1: unknown query source 'dream'"):
+        read_query_file(tmp_path / "bad.jsonl")

@@ -35,9 +35,7 @@ def title_queries(doc: Document, rng: random.Random, count: int) -> list[str]:
     return [doc.title.strip()] if doc.title.strip() else []
 
 
-def ict_queries(
-    doc: Document, rng: random.Random, count: int, min_words: int = 5, max_words: int = 40
-) -> list[str]:
+def ict_queries(doc: Document, rng: random.Random, count: int, min_words: int = 5, max_words: int = 40) -> list[str]:
     """Up to ``count`` distinct random sentences of the body, of a sensible length."""
     usable = [s for s in sentences(doc.text) if min_words <= len(s.split()) <= max_words]
     return rng.sample(usable, min(count, len(usable)))
