@@ -380,6 +380,15 @@ class Bench:
             self.query_tower("cranfield", key, frame, card, settings, test=dev)
         self.two_tower("cranfield", "dev_two_tower", "dev_query_tower_bf16", frame, card, test=dev)
 
+    def cranfield_dev_word_dropout(self) -> None:
+        """Epochs after the first see the queries with words dropped (a regulariser for the
+        query tower's generalisation gap); on the dev labels of the sentence runs' baseline."""
+        frame, dev = self.dev_collection()
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        for rate in (0.1, 0.25):
+            settings = QueryTowerSettings(word_dropout=rate)
+            self.query_tower("cranfield", f"dev_query_tower_word_dropout{rate:g}", frame, card, settings, test=dev)
+
     def dev_collection(self, per_document: int = 1):
         """Cranfield split in two: half the queries as unlabeled text plus synthetic queries
         (``per_document`` sentences per document), labelled; the other half to score."""
@@ -588,6 +597,7 @@ EXPERIMENTS = [
     "adapt_command",
     "cranfield_dev",
     "cranfield_dev_sentences",
+    "cranfield_dev_word_dropout",
     "stronger_teacher",
     "query_tower_scifact",
     "query_tower_nfcorpus",
@@ -626,6 +636,7 @@ def main() -> None:
         "adapt_command": lambda: bench.adapt_command("scifact", args.time_budget, tuple(args.learning_rates)),
         "cranfield_dev": bench.cranfield_dev,
         "cranfield_dev_sentences": bench.cranfield_dev_sentences,
+        "cranfield_dev_word_dropout": bench.cranfield_dev_word_dropout,
         "stronger_teacher": lambda: (bench.stronger_teacher("scifact"), bench.stronger_teacher("nfcorpus")),
         "query_tower_scifact": lambda: (
             bench.query_tower_runs("scifact"),

@@ -123,3 +123,17 @@ def test_a_learning_rate_grid_keeps_the_run_best_on_held_out_pseudo_labels(label
     assert scores[f"{chosen:g}"] == max(scores.values()) and card["training"]["learning_rate"] == chosen
     assert not (out / "learning_rates").exists()
     assert SentenceTransformer(str(out), device="cpu").encode_query(["vitamin d"]).shape == (1, 32)
+
+
+def test_word_dropout_trains_on_noisy_copies_in_as_many_steps(labelled, tiny_model_path, tmp_path):
+    corpus, frame = labelled
+    plain = QueryTowerSettings(epochs=3, batch_size=4, eval_fraction=0.0, learning_rate=1e-3)
+    cards = {}
+    for name, settings in (("plain", plain), ("noisy", QueryTowerSettings(**{**plain.__dict__, "word_dropout": 0.3}))):
+        train_query_tower(str(tiny_model_path), frame, corpus, tmp_path / name, settings)
+        cards[name] = json.loads((tmp_path / name / "pseudorel.json").read_text())
+    assert cards["noisy"]["rows_per_epoch"] == 3 * cards["plain"]["rows_per_epoch"]  # queries + 2 noisy copies
+    # the same passes over the queries: fewer steps only by the partial batches of the plain epochs
+    assert cards["plain"]["steps"] - 3 < cards["noisy"]["steps"] <= cards["plain"]["steps"]
+    assert cards["noisy"]["steps_done"] == cards["noisy"]["steps"]
+    assert cards["noisy"]["training"]["word_dropout"] == 0.3

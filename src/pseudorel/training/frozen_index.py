@@ -43,6 +43,16 @@ class IndexTargets:
         repeats = max(1, round(share / (1 - share) * synthetic / len(real)))
         return self.subset([i for i in range(len(self.ids)) for _ in range(repeats if self.real[i] else 1)])
 
+    def with_copies(self, texts: list[list[str]]) -> IndexTargets:
+        """These rows followed by one copy per entry of ``texts`` (new texts, same targets)."""
+        copies = len(texts)
+        return IndexTargets(
+            self.ids * (copies + 1),
+            self.texts + [t for version in texts for t in version],
+            self.rows * (copies + 1),
+            real=self.real * (copies + 1),
+        )
+
 
 def use_bf16(setting: bool | None) -> bool:
     """bf16 autocast as asked, or (``None``) where the CPU has native bf16 arithmetic."""

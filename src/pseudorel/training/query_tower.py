@@ -13,6 +13,7 @@ index built with the base model stays valid.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ import pandas as pd
 
 from pseudorel.data.types import Document
 from pseudorel.training._run import finished_bi_encoder, save_with_card
+from pseudorel.training.augment import word_dropout_copies
 from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out, use_bf16
 
 TARGETS = ("label", "top")
@@ -44,6 +46,9 @@ class QueryTowerSettings:
     # real (user) queries repeated to make up about this share of each epoch: they, not the
     # synthetic ones, look like the queries the retriever will serve; 0 = no oversampling
     real_query_share: float = 0.0
+    # each epoch after the first sees the training queries with words dropped at this rate
+    # (same targets; training.augment); 0 = every epoch sees the queries as they are
+    word_dropout: float = 0.0
     eval_fraction: float = 0.1  # held-out queries: their pseudo-label likelihood selects the best checkpoint
     eval_steps: int | None = None  # default: about two evaluations per epoch
     time_limit_s: float | None = None
@@ -121,7 +126,15 @@ def train_query_tower(
     base_length = model.max_seq_length
     model.max_seq_length = min(settings.max_query_length, base_length)
     epoch = train.oversample_real(settings.real_query_share)
-    run = fit_against_index(model, epoch, held_out, documents, output, settings, normalize, bf16)
+    fit = settings
+    if settings.word_dropout > 0:  # the epochs become one pass over the queries and their noisy copies
+        passes = max(1, round(settings.epochs))
+        noisy = word_dropout_copies(epoch.texts, settings.word_dropout, passes - 1, settings.seed)
+        epoch, fit = epoch.with_copies(noisy), replace(settings, epochs=settings.epochs / passes)
+        steps = math.ceil(math.ceil(len(epoch.texts) / settings.batch_size) * fit.epochs)
+        # as many held-out evaluations as the same number of plain epochs would have
+        fit = replace(fit, eval_steps=settings.eval_steps or max(1, math.ceil(steps / max(2, 2 * passes))))
+    run = fit_against_index(model, epoch, held_out, documents, output, fit, normalize, bf16)
     # training that never beat the untrained tower on held-out pseudo-labels is not kept
     kept_base = run.pop("kept_untrained")
     query_model = SentenceTransformer(path, device="cpu") if kept_base else model
