@@ -1,0 +1,116 @@
+"""bench/adapt.py's development collection: Cranfield, half its queries as unlabeled text, the
+other half scored. The query tower's defaults were chosen here, never on scifact or nfcorpus."""
+
+from __future__ import annotations
+
+import random
+
+from _adapt_base import BASE, evaluate_dev
+from _report import SHARED_DATA
+
+from pseudorel.data import load_beir
+from pseudorel.evaluation import evaluate_run
+from pseudorel.labels.pipeline import LabelSettings
+from pseudorel.queries import Query, synthetic_queries
+from pseudorel.retrieval.bm25 import BM25Retriever
+from pseudorel.retrieval.dense import DenseRetriever
+from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+from pseudorel.training.query_tower import QueryTowerSettings
+
+MPNET_TEACHER = LabelSettings(retrievers=("bm25", "dense", "dense:mpnet"))
+SENTENCES = 100  # synthetic queries per document for the sentence runs: in effect every usable sentence
+
+
+class DevExperiments:
+    """Mixed into the bench with :class:`AdaptBench`."""
+
+    def dev_collection(self, per_document: int = 1, teacher: LabelSettings | None = None, tag: str = ""):
+        """Cranfield split in two: half the queries as unlabeled text plus synthetic queries
+        (``per_document`` sentences per document), labelled by ``teacher`` (default: rank fusion
+        of BM25 and MiniLM); the other half to score."""
+        corpus_only, _ = self.dataset("cranfield")
+        test = load_beir(SHARED_DATA / "cranfield", splits=["test"])
+        qids = sorted(test.split_queries("test"))
+        random.Random(0).shuffle(qids)
+        train, held = qids[: len(qids) // 2], qids[len(qids) // 2 :]
+        queries = [Query(q, test.queries[q]) for q in train] + synthetic_queries(
+            corpus_only.corpus, ("title", "ict"), seed=0, per_document=per_document
+        )
+        tag = ("dev" if per_document == 1 else f"dev-sentences{per_document}") + tag
+        frame, _ = self.labels("cranfield", queries, tag, teacher)
+        return frame, (test, held)
+
+    def cranfield_dev(self) -> None:
+        """The development collection the query tower's defaults were chosen on: half of Cranfield's
+        queries as unlabeled text, the other half (with their qrels) to score; scifact and nfcorpus
+        test qrels played no part in choosing them."""
+        frame, dev = self.dev_collection()
+        zero = evaluate_dev(dev, BASE)
+        self.results.setdefault("cranfield", {})["dev_zero_shot_dense"] = zero
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        for key, settings in (
+            # the first three were measured before bf16 autocast existed (fp32)
+            ("dev_query_tower", QueryTowerSettings(bf16=False)),
+            ("dev_query_tower_top", QueryTowerSettings(target="top", bf16=False)),
+            ("dev_query_tower_1epoch", QueryTowerSettings(epochs=1, bf16=False)),
+            ("dev_query_tower_bf16", QueryTowerSettings(bf16=True)),
+            # the query tower falls far short of free query vectors on the same frozen index
+            # (bench/index_ceiling.py): faster or longer fitting
+            ("dev_query_tower_lr1e-4", QueryTowerSettings(learning_rate=1e-4)),
+            ("dev_query_tower_lr2e-4", QueryTowerSettings(learning_rate=2e-4)),
+            ("dev_query_tower_8epochs", QueryTowerSettings(epochs=8)),
+            # real (unlabeled) queries oversampled to a share of each epoch
+            ("dev_query_tower_real25", QueryTowerSettings(real_query_share=0.25)),
+            ("dev_query_tower_real50", QueryTowerSettings(real_query_share=0.5)),
+        ):
+            self.query_tower("cranfield", key, frame, card, settings, test=dev)
+        self.two_tower("cranfield", "dev_two_tower", "dev_query_tower_bf16", frame, card, test=dev)
+
+    def cranfield_dev_sentences(self) -> None:
+        """The query tower overfits its ~10k training queries (train-query likelihood gains 3-4x
+        what held-out queries gain): every usable sentence of every document as a query instead
+        of one, with fewer passes over the larger set."""
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        for key, per_document, settings in (
+            # the baseline again: the sentence splitter now reads lower-cased text (one sentence each)
+            ("dev_sentences1_query_tower", 1, QueryTowerSettings()),
+            ("dev_sentences_query_tower", SENTENCES, QueryTowerSettings()),
+            ("dev_sentences_query_tower_2epochs", SENTENCES, QueryTowerSettings(epochs=2)),
+            ("dev_sentences_query_tower_1epoch", SENTENCES, QueryTowerSettings(epochs=1)),
+        ):
+            frame, dev = self.dev_collection(per_document)
+            result = self.query_tower("cranfield", key, frame, card, settings, test=dev)
+            result["queries"] = int(frame["query_id"].nunique())
+            self.save()
+
+    def cranfield_dev_word_dropout(self) -> None:
+        """Epochs after the first see the queries with words dropped (a regulariser for the
+        query tower's generalisation gap); on the dev labels of the sentence runs' baseline."""
+        frame, dev = self.dev_collection()
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        for rate in (0.1, 0.25):
+            settings = QueryTowerSettings(word_dropout=rate)
+            self.query_tower("cranfield", f"dev_query_tower_word_dropout{rate:g}", frame, card, settings, test=dev)
+
+    def cranfield_dev_mpnet_teacher(self) -> None:
+        """A stronger label-free teacher for the same student: rank fusion of BM25, MiniLM and
+        all-mpnet-base-v2; the teachers' own quality on the dev half beside the students'."""
+        frame, dev = self.dev_collection(teacher=MPNET_TEACHER, tag="-mpnet")
+        test, held = dev
+        queries = {q: test.queries[q] for q in held}
+        qrels = {q: test.qrels["test"][q] for q in held if q in test.qrels["test"]}
+        runs = {
+            "bm25": BM25Retriever(test.corpus).search(queries, 100),
+            "dense": DenseRetriever(test.corpus, model=BASE, progress=False).search(queries, 100),
+            "mpnet": DenseRetriever(test.corpus, model="mpnet", progress=False).search(queries, 100),
+        }
+        block = self.results.setdefault("cranfield", {})
+        for key, run in (
+            ("dev_zero_shot_mpnet", runs["mpnet"]),
+            ("dev_teacher_rank_fusion", reciprocal_rank_fusion([runs["bm25"], runs["dense"]])),
+            ("dev_teacher_rank_fusion_mpnet", reciprocal_rank_fusion(list(runs.values()))),
+        ):
+            block[key] = {"metrics": evaluate_run(qrels, run).aggregate, "eval_queries": len(qrels)}
+        self.save()
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM + mpnet)", "queries": "half the queries + synthetic"}
+        self.query_tower("cranfield", "dev_query_tower_mpnet_teacher", frame, card, QueryTowerSettings(), test=dev)
