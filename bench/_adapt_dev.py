@@ -114,3 +114,11 @@ class DevExperiments:
         self.save()
         card = {"teacher": "calibrated rank fusion (BM25 + MiniLM + mpnet)", "queries": "half the queries + synthetic"}
         self.query_tower("cranfield", "dev_query_tower_mpnet_teacher", frame, card, QueryTowerSettings(), test=dev)
+
+    def cranfield_dev_scale(self) -> None:
+        """The student's softmax temperature over the corpus (1 / ``scale``)."""
+        frame, dev = self.dev_collection()
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        for scale in (10.0, 40.0):
+            settings = QueryTowerSettings(scale=scale)
+            self.query_tower("cranfield", f"dev_query_tower_scale{scale:g}", frame, card, settings, test=dev)

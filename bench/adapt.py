@@ -40,7 +40,9 @@ EXPERIMENTS = [
     "cranfield_dev_sentences",
     "cranfield_dev_word_dropout",
     "cranfield_dev_mpnet_teacher",
+    "cranfield_dev_scale",
     "stronger_teacher",
+    "fit_gap",
     "query_tower_scifact",
     "query_tower_nfcorpus",
     "query_tower_lr_scifact",
@@ -80,6 +82,7 @@ def main() -> None:
         "cranfield_dev_sentences": bench.cranfield_dev_sentences,
         "cranfield_dev_word_dropout": bench.cranfield_dev_word_dropout,
         "cranfield_dev_mpnet_teacher": bench.cranfield_dev_mpnet_teacher,
+        "cranfield_dev_scale": bench.cranfield_dev_scale,
         "stronger_teacher": lambda: (bench.stronger_teacher("scifact"), bench.stronger_teacher("nfcorpus")),
         "query_tower_scifact": lambda: (
             bench.query_tower_runs("scifact"),
@@ -100,6 +103,11 @@ def main() -> None:
             bench.two_tower_runs("scifact", unlabeled=False),
         ),
         "two_tower_nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.two_tower_runs("nfcorpus")),
+        # the query tower's generalisation gap: training vs held-out queries (label-free)
+        "fit_gap": lambda: (
+            bench.fit_gap("scifact", "query_tower_all_lr2e-4"),
+            bench.fit_gap("nfcorpus", "query_tower_all_lr2e-4"),
+        ),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),
