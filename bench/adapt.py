@@ -43,7 +43,6 @@ EXPERIMENTS = [
     "cranfield_dev_scale",
     "cranfield_dev_linear_adapter",
     "cranfield_dev_titles",
-    "query_tower_titles",
     "stronger_teacher",
     "fit_gap",
     "query_tower_scifact",
@@ -88,13 +87,6 @@ def main() -> None:
         "cranfield_dev_scale": bench.cranfield_dev_scale,
         "cranfield_dev_linear_adapter": bench.cranfield_dev_linear_adapter,
         "cranfield_dev_titles": bench.cranfield_dev_titles,
-        # titles as the only synthetic queries (what Cranfield dev had before sentence splitting
-        # read lower-cased text): every train query as text + titles
-        "query_tower_titles": lambda: (
-            bench.baselines("nfcorpus"),
-            bench.query_tower_runs("scifact", kinds=("title",)),
-            bench.query_tower_runs("nfcorpus", kinds=("title",)),
-        ),
         "stronger_teacher": lambda: (bench.stronger_teacher("scifact"), bench.stronger_teacher("nfcorpus")),
         "query_tower_scifact": lambda: (
             bench.query_tower_runs("scifact"),
