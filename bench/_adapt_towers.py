@@ -48,36 +48,23 @@ class TowerExperiments:
         print(name, key, result["metrics"]["nDCG@10"], flush=True)
         return result
 
-    def tower_inputs(
-        self, name: str, unlabeled: bool = True, synthetic: bool = True, kinds: tuple[str, ...] = ("title", "ict")
-    ):
-        """Labels for every train query (as text, no qrels) and/or synthetic queries of ``kinds``
-        from every document (``pseudorel adapt``'s default inputs): (frame, tag, card, label seconds)."""
+    def tower_inputs(self, name: str, unlabeled: bool = True, synthetic: bool = True):
+        """Labels for every train query (as text, no qrels) and/or synthetic queries from every
+        document (``pseudorel adapt``'s default inputs): (frame, tag, card, label seconds)."""
         corpus_only, train = self.dataset(name)
         queries = (train if unlabeled else []) + (
-            synthetic_queries(corpus_only.corpus, kinds, seed=0) if synthetic else []
+            synthetic_queries(corpus_only.corpus, ("title", "ict"), seed=0) if synthetic else []
         )
         tag = {(True, True): "all", (True, False): "train-only", (False, True): "synthetic-all"}[(unlabeled, synthetic)]
-        if synthetic and kinds != ("title", "ict"):
-            tag += "-" + "-".join(kinds)
         frame, label_seconds = self.labels(name, queries, tag)
         what = {"all": "train queries without qrels + synthetic", "synthetic-all": "synthetic only"}.get(tag, tag)
-        card = {
-            "teacher": "calibrated rank fusion (BM25 + MiniLM)",
-            "queries": f"{what} ({', '.join(kinds)}), every document",
-        }
+        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": f"{what}, every document"}
         return frame, tag.replace("-", "_"), card, label_seconds
 
     def query_tower_runs(
-        self,
-        name: str,
-        unlabeled: bool = True,
-        synthetic: bool = True,
-        settings=None,
-        suffix: str = "",
-        kinds: tuple[str, ...] = ("title", "ict"),
+        self, name: str, unlabeled: bool = True, synthetic: bool = True, settings=None, suffix: str = ""
     ) -> None:
-        frame, tag, card, label_seconds = self.tower_inputs(name, unlabeled, synthetic, kinds)
+        frame, tag, card, label_seconds = self.tower_inputs(name, unlabeled, synthetic)
         result = self.query_tower(name, f"query_tower_{tag}{suffix}", frame, card, settings)
         result["label_seconds"] = round(label_seconds, 1)
         self.save()
