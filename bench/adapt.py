@@ -22,6 +22,8 @@ from _adapt_finetune import LARGE_DOCS, FineTuneExperiments
 from _adapt_towers import FAST, FAST_SUFFIX, TowerExperiments
 from _report import Report
 
+from pseudorel.training.query_tower import QueryTowerSettings
+
 
 class Bench(AdaptBench, FineTuneExperiments, TowerExperiments, DevExperiments):
     """Every experiment of this benchmark; each writes into ``bench/results/adapt.json``."""
@@ -45,6 +47,7 @@ EXPERIMENTS = [
     "cranfield_dev_titles",
     "stronger_teacher",
     "fit_gap",
+    "query_tower_seeds",
     "query_tower_scifact",
     "query_tower_nfcorpus",
     "query_tower_lr_scifact",
@@ -112,6 +115,15 @@ def main() -> None:
             bench.fit_gap("scifact", "query_tower_all_lr2e-4"),
             bench.fit_gap("nfcorpus", "query_tower_all_lr2e-4"),
         ),
+        # how much the default query tower moves with its seed (held-out split and batch order)
+        "query_tower_seeds": lambda: [
+            bench.baselines("nfcorpus"),
+            *(
+                bench.query_tower_runs(name, settings=QueryTowerSettings(seed=seed), suffix=f"_seed{seed}")
+                for name in ("scifact", "nfcorpus")
+                for seed in (1, 2)
+            ),
+        ],
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),
