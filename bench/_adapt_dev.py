@@ -19,6 +19,7 @@ from pseudorel.retrieval.fusion import reciprocal_rank_fusion
 from pseudorel.training.query_tower import QueryTowerSettings
 
 MPNET_TEACHER = LabelSettings(retrievers=("bm25", "dense", "dense:mpnet"))
+DEV_CARD = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
 SENTENCES = 100  # synthetic queries per document for the sentence runs: in effect every usable sentence
 
 
@@ -56,7 +57,7 @@ class DevExperiments:
         frame, dev = self.dev_collection()
         zero = evaluate_dev(dev, BASE)
         self.results.setdefault("cranfield", {})["dev_zero_shot_dense"] = zero
-        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        card = DEV_CARD
         for key, settings in (
             # the first three in fp32, as measured before bf16 autocast became the default
             ("dev_query_tower", QueryTowerSettings(bf16=False)),
@@ -79,7 +80,7 @@ class DevExperiments:
         """The query tower overfits its ~10k training queries (train-query likelihood gains 3-4x
         what held-out queries gain): every usable sentence of every document as a query instead
         of one, with fewer passes over the larger set."""
-        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        card = DEV_CARD
         for key, per_document, settings in (
             # the baseline again: the sentence splitter now reads lower-cased text (one sentence each)
             ("dev_sentences1_query_tower", 1, QueryTowerSettings()),
@@ -96,7 +97,7 @@ class DevExperiments:
         """Epochs after the first see the queries with words dropped (a regulariser for the
         query tower's generalisation gap); on the dev labels of the sentence runs' baseline."""
         frame, dev = self.dev_collection()
-        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        card = DEV_CARD
         for rate in (0.1, 0.25):
             settings = QueryTowerSettings(word_dropout=rate)
             self.query_tower("cranfield", f"dev_query_tower_word_dropout{rate:g}", frame, card, settings, test=dev)
@@ -127,7 +128,7 @@ class DevExperiments:
     def cranfield_dev_scale(self) -> None:
         """The student's softmax temperature over the corpus (1 / ``scale``)."""
         frame, dev = self.dev_collection()
-        card = {"teacher": "calibrated rank fusion (BM25 + MiniLM)", "queries": "half the queries + synthetic"}
+        card = DEV_CARD
         for scale in (10.0, 40.0):
             settings = QueryTowerSettings(scale=scale)
             self.query_tower("cranfield", f"dev_query_tower_scale{scale:g}", frame, card, settings, test=dev)
@@ -137,31 +138,26 @@ class DevExperiments:
         (identity at the start) trained on its embeddings with the query tower's loss; the
         epoch with the best held-out pseudo-label likelihood kept. If the tower's gap between
         training and held-out queries came from its capacity, this would close it."""
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from torch.nn import functional as F
+        import copy
 
-        from pseudorel.retrieval.encoding import encode_texts
-        from pseudorel.retrieval.models import model_fingerprint, resolve_model
+        import torch
+        from _frozen import base_index, run_of
+        from _frozen import likelihood as per_query_likelihood
+
         from pseudorel.training.losses.corpus_distillation import teacher_targets
         from pseudorel.training.query_tower import split_queries
 
         torch.manual_seed(0)
         frame, (test, held) = self.dev_collection()
-        corpus = self.dataset("cranfield")[0].corpus
-        doc_ids, settings = list(corpus), QueryTowerSettings()
+        base, doc_ids, documents = base_index(self.dataset("cranfield")[0].corpus)
+        settings = QueryTowerSettings()
         _, train, held_out = split_queries(frame, doc_ids, settings)
-        path = resolve_model(BASE)
-        base = SentenceTransformer(path, device="cpu")
-        documents = encode_texts(base, [corpus[d].full_text for d in doc_ids], model_fingerprint(path), task="document")
-        documents = F.normalize(torch.from_numpy(documents), dim=-1)
 
         def encode(texts: list[str]) -> torch.Tensor:
             return torch.from_numpy(base.encode(texts, batch_size=128))
 
         def likelihood(queries: torch.Tensor, docs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-            log_p = (settings.scale * F.normalize(queries, dim=-1) @ documents.T).log_softmax(dim=-1)
-            return (weights * log_p.gather(1, docs)).sum(dim=1).mean()
+            return per_query_likelihood(queries, documents, docs, weights, settings.scale).mean()
 
         start = time.perf_counter()
         train_q, held_q = encode(train.texts), encode(held_out.texts)
@@ -170,7 +166,8 @@ class DevExperiments:
         torch.nn.init.eye_(adapter.weight)
         torch.nn.init.zeros_(adapter.bias)
         optimizer = torch.optim.AdamW(adapter.parameters(), lr=learning_rate, weight_decay=0.0)
-        best = {"held_out": float(likelihood(held_q, held_docs, held_w)), "epoch": 0, "state": adapter.state_dict()}
+        state = copy.deepcopy(adapter.state_dict())
+        best = {"held_out": float(likelihood(held_q, held_docs, held_w)), "epoch": 0, "state": state}
         at_start = best["held_out"]
         for epoch in range(1, epochs + 1):
             for batch in torch.randperm(len(train_q)).split(settings.batch_size):
@@ -181,22 +178,13 @@ class DevExperiments:
             with torch.no_grad():
                 score = float(likelihood(adapter(held_q), held_docs, held_w))
             if score > best["held_out"]:
-                best = {
-                    "held_out": score,
-                    "epoch": epoch,
-                    "state": {k: v.clone() for k, v in adapter.state_dict().items()},
-                }
+                best = {"held_out": score, "epoch": epoch, "state": copy.deepcopy(adapter.state_dict())}
         adapter.load_state_dict(best["state"])
         queries = {q: test.queries[q] for q in held}
         qrels = {q: test.qrels["test"][q] for q in held if q in test.qrels["test"]}
         with torch.no_grad():
-            vectors = F.normalize(adapter(encode(list(queries.values()))), dim=-1)
+            run = run_of(adapter(encode(list(queries.values()))), documents, list(queries), doc_ids)
             train_fit = float(likelihood(adapter(train_q), train_docs, train_w))
-        top = (vectors @ documents.T).topk(100, dim=1)
-        run = {
-            q: {doc_ids[j]: float(v) for j, v in zip(top.indices[i].tolist(), top.values[i].tolist(), strict=True)}
-            for i, q in enumerate(queries)
-        }
         self.results.setdefault("cranfield", {})["dev_linear_adapter"] = {
             "retriever": "frozen base query encoder + a trained linear map (frozen document index)",
             "metrics": evaluate_run(qrels, run).aggregate,

@@ -76,25 +76,18 @@ class TowerExperiments:
         import random
 
         import torch
+        from _frozen import base_index, likelihood
         from sentence_transformers import SentenceTransformer
-        from torch.nn import functional as F
 
-        from pseudorel.retrieval.encoding import encode_texts
-        from pseudorel.retrieval.models import model_fingerprint, resolve_model
         from pseudorel.training.losses.corpus_distillation import teacher_targets
         from pseudorel.training.query_tower import split_queries
 
         corpus_only, _ = self.dataset(name)
         frame, _, _, _ = self.tower_inputs(name, unlabeled=True, synthetic=True)
         settings = QueryTowerSettings()
-        doc_ids = list(corpus_only.corpus)
+        base, doc_ids, documents = base_index(corpus_only.corpus)
         _, train, held_out = split_queries(frame, doc_ids, settings)
         train = train.subset(sorted(random.Random(1).sample(range(len(train.ids)), min(sample, len(train.ids)))))
-        path = resolve_model(BASE)
-        base = SentenceTransformer(path, device="cpu")
-        texts = [corpus_only.corpus[d].full_text for d in doc_ids]
-        documents = encode_texts(base, texts, model_fingerprint(path), task="document")
-        documents = F.normalize(torch.from_numpy(documents), dim=-1)
         tower = SentenceTransformer(str(WORK / name / key), device="cpu")
         gap: dict = {}
         for part_name, part in (("training_queries", train), ("held_out_queries", held_out)):
@@ -102,12 +95,11 @@ class TowerExperiments:
             real = torch.tensor(part.real)
             for model_name, model in (("untrained", base), ("trained", tower)):
                 queries = torch.from_numpy(model.encode_query(part.texts, batch_size=128))
-                log_p = (settings.scale * F.normalize(queries, dim=-1) @ documents.T).log_softmax(dim=-1)
-                likelihood = (weights * log_p.gather(1, docs)).sum(dim=1)
+                per_query = likelihood(queries, documents, docs, weights, settings.scale)
                 gap.setdefault(part_name, {})[model_name] = {
-                    "all": round(float(likelihood.mean()), 4),
-                    "real": round(float(likelihood[real].mean()), 4) if real.any() else None,
-                    "synthetic": round(float(likelihood[~real].mean()), 4),
+                    "all": round(float(per_query.mean()), 4),
+                    "real": round(float(per_query[real].mean()), 4) if real.any() else None,
+                    "synthetic": round(float(per_query[~real].mean()), 4),
                 }
             gap[part_name]["queries"] = len(part.ids)
         self.results.setdefault(name, {}).setdefault(key, {})["fit_gap"] = gap

@@ -19,35 +19,20 @@ import time
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _frozen import base_index, likelihood, run_of
 from _report import SHARED_DATA, Report
 
 from pseudorel.data import load_beir
 from pseudorel.evaluation import evaluate_run
 from pseudorel.labels.pipeline import LabelSettings, label_pairs
 from pseudorel.queries import Query
-from pseudorel.retrieval.encoding import encode_texts
-from pseudorel.retrieval.models import model_fingerprint, resolve_model
 from pseudorel.training.losses.corpus_distillation import teacher_targets
 from pseudorel.training.query_tower import query_targets
 
 WORK = Path(__file__).parent / "cache" / "index_ceiling"
 SCALE = 20.0
-
-
-def likelihood(queries: torch.Tensor, documents: torch.Tensor, docs: torch.Tensor, weights: torch.Tensor):
-    log_p = (SCALE * F.normalize(queries, dim=-1) @ documents.T).log_softmax(dim=-1).gather(1, docs)
-    return (weights * log_p).sum(dim=1).mean()
-
-
-def run_of(queries: torch.Tensor, documents: torch.Tensor, qids: list[str], doc_ids: list[str]) -> dict:
-    top = (F.normalize(queries, dim=-1) @ documents.T).topk(100, dim=1)
-    return {
-        q: {doc_ids[j]: float(s) for j, s in zip(top.indices[i].tolist(), top.values[i].tolist(), strict=True)}
-        for i, q in enumerate(qids)
-    }
 
 
 def ceiling(name: str, towers: dict[str, str], steps: int = 100) -> dict:
@@ -56,20 +41,16 @@ def ceiling(name: str, towers: dict[str, str], steps: int = 100) -> dict:
     test = load_beir(SHARED_DATA / name, splits=["test"])
     texts = test.split_queries("test")
     frame, _ = label_pairs(test.corpus, [Query(q, t) for q, t in texts.items()], LabelSettings(), WORK / name)
-    doc_ids = list(test.corpus)
-    path = resolve_model("all-MiniLM-L6-v2")
-    base = SentenceTransformer(path, device="cpu")
-    documents = encode_texts(
-        base, [test.corpus[d].full_text for d in doc_ids], model_fingerprint(path), task="document"
-    )
-    documents = F.normalize(torch.from_numpy(documents), dim=-1)
+    base, doc_ids, documents = base_index(test.corpus)
     targets = query_targets(frame, {d: i for i, d in enumerate(doc_ids)})
     docs, weights = teacher_targets(targets.rows)
     qrels = test.qrels["test"]
 
     def score(queries: torch.Tensor) -> dict:
         return {
-            "teacher_label_log_likelihood": round(float(likelihood(queries, documents, docs, weights)), 4),
+            "teacher_label_log_likelihood": round(
+                float(likelihood(queries, documents, docs, weights, SCALE).mean()), 4
+            ),
             "nDCG@10": round(
                 evaluate_run(qrels, run_of(queries, documents, targets.ids, doc_ids)).aggregate["nDCG@10"], 4
             ),
@@ -82,7 +63,7 @@ def ceiling(name: str, towers: dict[str, str], steps: int = 100) -> dict:
     free = encoded["zero_shot"].clone().requires_grad_(True)
     optimizer = torch.optim.Adam([free], lr=0.01)
     for _ in range(steps):
-        loss = -likelihood(free, documents, docs, weights)
+        loss = -likelihood(free, documents, docs, weights, SCALE).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

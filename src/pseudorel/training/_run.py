@@ -22,6 +22,23 @@ def finished_bi_encoder(output: Path):
     return None
 
 
+def checkpoint_selection(eval_steps: int, metric: str | None) -> dict:
+    """Trainer arguments that save a checkpoint every ``eval_steps`` and, given the held-out
+    ``metric`` (None: no evaluator), score the untrained model first and keep the best checkpoint."""
+    selecting = metric is not None
+    return {
+        "save_strategy": "steps",
+        "save_steps": eval_steps,
+        "save_total_limit": 2,
+        "eval_strategy": "steps" if selecting else "no",
+        "eval_on_start": selecting,  # the untrained model's score: did training help?
+        "eval_steps": eval_steps if selecting else None,
+        "load_best_model_at_end": selecting,
+        "metric_for_best_model": metric,
+        "logging_steps": max(1, eval_steps // 2),
+    }
+
+
 def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
     """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one, and stopping
     after ``time_limit_s`` seconds if given; returns what the model card records of the run."""

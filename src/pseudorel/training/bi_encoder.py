@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pseudorel.training._run import finished_bi_encoder, save_with_card, train_resumable
+from pseudorel.training._run import checkpoint_selection, finished_bi_encoder, save_with_card, train_resumable
 from pseudorel.training.examples import Examples
 
 #: Which label column each loss needs.
@@ -108,15 +108,7 @@ def train_bi_encoder(
         bf16=settings.bf16,
         use_cpu=True,
         seed=settings.seed,
-        save_strategy="steps",
-        save_steps=eval_steps,
-        save_total_limit=2,
-        eval_strategy="steps" if evaluator else "no",
-        eval_on_start=evaluator is not None,  # the untrained model's score: did training help?
-        eval_steps=eval_steps if evaluator else None,
-        load_best_model_at_end=evaluator is not None,
-        metric_for_best_model="eval_pseudo_cosine_accuracy" if evaluator else None,
-        logging_steps=max(1, eval_steps // 2),
+        **checkpoint_selection(eval_steps, "eval_pseudo_cosine_accuracy" if evaluator else None),
         report_to="none",
         disable_tqdm=False,
         dataloader_drop_last=False,

@@ -41,14 +41,15 @@ class PseudoLabelRankingEvaluator(BaseEvaluator):
         import torch
         from torch.nn import functional as F
 
+        from pseudorel.training.losses.corpus_distillation import teacher_log_likelihood
+
         with torch.inference_mode():
             q = model.encode(self.queries, task="query", convert_to_tensor=True, show_progress_bar=False).float()
             if self.normalize:
                 q = F.normalize(q, dim=-1)
             scores = q @ self.documents.T
             top = scores.topk(min(self.k, self.documents.shape[0]), dim=1).indices
-            log_probs = (self.scale * scores).log_softmax(dim=-1).gather(1, self.target_docs)
-        likelihood = (self.target_weights * log_probs).sum(dim=1).mean()
+            likelihood = teacher_log_likelihood(self.scale * scores, self.target_docs, self.target_weights).mean()
         hits = top[:, :, None] == self.target_docs[:, None, :]
         gains = (hits * self.target_weights[:, None, :]).sum(dim=2)
         discounts = torch.tensor([1 / math.log2(r + 2) for r in range(top.shape[1])])

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pseudorel.training._run import train_resumable
+from pseudorel.training._run import checkpoint_selection, train_resumable
 
 
 @dataclass
@@ -54,6 +54,17 @@ class IndexTargets:
         )
 
 
+def corpus_index(model, model_id: str, corpus: dict, doc_ids: list[str]):
+    """``[N, dim]`` float tensor: the documents ``doc_ids`` of ``corpus`` embedded by ``model``
+    (its document route), cached under ``model_id``."""
+    import torch
+
+    from pseudorel.retrieval.encoding import encode_texts
+
+    texts = [corpus[d].full_text for d in doc_ids]
+    return torch.from_numpy(encode_texts(model, texts, model_id, task="document"))
+
+
 def use_bf16(setting: bool | None) -> bool:
     """bf16 autocast as asked, or (``None``) where the CPU has native bf16 arithmetic."""
     from pseudorel.retrieval.encoding import resolve_precision
@@ -79,11 +90,13 @@ def fit_against_index(
     settings,
     normalize: bool = True,
     bf16: bool = False,
+    evaluations: int | None = None,
 ) -> dict:
     """Train ``model`` in place; ``settings`` carries epochs, batch_size, learning_rate,
-    warmup_ratio, scale, eval_steps, time_limit_s and seed. Returns the run's record, with
-    ``steps`` planned and ``kept_untrained`` when no checkpoint beat the untrained model on the
-    held-out texts (the caller then discards the training)."""
+    warmup_ratio, scale, eval_steps, time_limit_s and seed; without ``eval_steps`` the held-out
+    texts are scored ``evaluations`` times (default: about twice an epoch). Returns the run's
+    record, with ``steps`` planned and ``kept_untrained`` when no checkpoint beat the untrained
+    model on the held-out texts (the caller then discards the training)."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
@@ -97,7 +110,8 @@ def fit_against_index(
     loss = CorpusDistillationLoss(model, index, docs, weights, scale=settings.scale, normalize=normalize)
     dataset = Dataset.from_dict({"text": train.texts, "label": list(range(len(train.texts)))})
     steps = math.ceil(math.ceil(len(train.texts) / settings.batch_size) * settings.epochs)
-    eval_steps = settings.eval_steps or max(1, math.ceil(steps / max(2, round(2 * settings.epochs))))
+    evaluations = evaluations or max(2, round(2 * settings.epochs))
+    eval_steps = settings.eval_steps or max(1, math.ceil(steps / evaluations))
     evaluator = None
     if held_out is not None:
         evaluator = PseudoLabelRankingEvaluator(
@@ -112,15 +126,7 @@ def fit_against_index(
         use_cpu=True,
         bf16=bf16,
         seed=settings.seed,
-        save_strategy="steps",
-        save_steps=eval_steps,
-        save_total_limit=2,
-        eval_strategy="steps" if evaluator else "no",
-        eval_on_start=evaluator is not None,
-        eval_steps=eval_steps if evaluator else None,
-        load_best_model_at_end=evaluator is not None,
-        metric_for_best_model=f"eval_{evaluator.primary_metric}" if evaluator else None,
-        logging_steps=max(1, eval_steps // 2),
+        **checkpoint_selection(eval_steps, f"eval_{evaluator.primary_metric}" if evaluator else None),
         report_to="none",
         disable_tqdm=False,
     )

@@ -13,7 +13,6 @@ index built with the base model stays valid.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ import pandas as pd
 from pseudorel.data.types import Document
 from pseudorel.training._run import finished_bi_encoder, save_with_card
 from pseudorel.training.augment import word_dropout_copies
-from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out, use_bf16
+from pseudorel.training.frozen_index import IndexTargets, corpus_index, fit_against_index, split_held_out, use_bf16
 
 TARGETS = ("label", "top")
 
@@ -100,10 +99,8 @@ def train_query_tower(
     card: dict | None = None,
 ):
     """Train ``base_model``'s query tower on ``labels``; returns the saved asymmetric model."""
-    import torch
     from sentence_transformers import SentenceTransformer
 
-    from pseudorel.retrieval.encoding import encode_texts
     from pseudorel.retrieval.models import model_fingerprint, resolve_model
 
     settings = settings or QueryTowerSettings()
@@ -121,21 +118,17 @@ def train_query_tower(
     path = resolve_model(base_model)
     model = SentenceTransformer(path, device="cpu")
     normalize = (getattr(model, "similarity_fn_name", None) or "cosine") == "cosine"
-    documents = torch.from_numpy(
-        encode_texts(model, [corpus[d].full_text for d in doc_ids], model_fingerprint(path), task="document")
-    )
+    documents = corpus_index(model, model_fingerprint(path), corpus, doc_ids)
     base_length = model.max_seq_length
     model.max_seq_length = min(settings.max_query_length, base_length)
     epoch = train.oversample_real(settings.real_query_share)
-    fit = settings
+    fit, evaluations = settings, None
     if settings.word_dropout > 0:  # the epochs become one pass over the queries and their noisy copies
         passes = max(1, round(settings.epochs))
         noisy = word_dropout_copies(epoch.texts, settings.word_dropout, passes - 1, settings.seed)
         epoch, fit = epoch.with_copies(noisy), replace(settings, epochs=settings.epochs / passes)
-        steps = math.ceil(math.ceil(len(epoch.texts) / settings.batch_size) * fit.epochs)
-        # as many held-out evaluations as the same number of plain epochs would have
-        fit = replace(fit, eval_steps=settings.eval_steps or max(1, math.ceil(steps / max(2, 2 * passes))))
-    run = fit_against_index(model, epoch, held_out, documents, output, fit, normalize, bf16)
+        evaluations = max(2, 2 * passes)  # as many held-out evaluations as plain epochs would have
+    run = fit_against_index(model, epoch, held_out, documents, output, fit, normalize, bf16, evaluations)
     # training that never beat the untrained tower on held-out pseudo-labels is not kept
     kept_base = run.pop("kept_untrained")
     query_model = SentenceTransformer(path, device="cpu") if kept_base else model

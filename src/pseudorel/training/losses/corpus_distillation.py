@@ -56,13 +56,18 @@ class CorpusDistillationLoss(nn.Module):
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
         (features,) = list(sentence_features)
-        log_probs = self.scores(self.model(features)["sentence_embedding"]).log_softmax(dim=-1)
+        scores = self.scores(self.model(features)["sentence_embedding"])
         rows = labels.long().to(self.target_docs.device)
-        picked = log_probs.gather(1, self.target_docs[rows])
-        return -(self.target_weights[rows] * picked).sum(dim=1).mean()
+        return -teacher_log_likelihood(scores, self.target_docs[rows], self.target_weights[rows]).mean()
 
     def get_config_dict(self) -> dict:
         return {"scale": self.scale, "normalize": self.normalize, "documents": int(self.documents.shape[0])}
+
+
+def teacher_log_likelihood(scores: Tensor, target_docs: Tensor, target_weights: Tensor) -> Tensor:
+    """``[B]``: sum_d w(d) log softmax(scores)[d] per row, the teacher's distribution ``target_weights``
+    over the columns ``target_docs`` of ``scores`` ``[B, N]`` (minus the loss, per query)."""
+    return (target_weights * scores.log_softmax(dim=-1).gather(1, target_docs)).sum(dim=1)
 
 
 def teacher_targets(rows: list[tuple[list[int], list[float]]]) -> tuple[Tensor, Tensor]:
