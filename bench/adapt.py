@@ -19,13 +19,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _adapt_base import AdaptBench
 from _adapt_dev import DevExperiments
 from _adapt_finetune import LARGE_DOCS, FineTuneExperiments
+from _adapt_llm import LLMQueryExperiments
 from _adapt_towers import FAST, FAST_SUFFIX, TowerExperiments
 from _report import Report
 
 from pseudorel.training.query_tower import QueryTowerSettings
 
 
-class Bench(AdaptBench, FineTuneExperiments, TowerExperiments, DevExperiments):
+class Bench(AdaptBench, FineTuneExperiments, TowerExperiments, DevExperiments, LLMQueryExperiments):
     """Every experiment of this benchmark; each writes into ``bench/results/adapt.json``."""
 
 
@@ -48,6 +49,7 @@ EXPERIMENTS = [
     "stronger_teacher",
     "fit_gap",
     "query_tower_seeds",
+    "llm_queries_scifact",
     "query_tower_scifact",
     "query_tower_nfcorpus",
     "query_tower_lr_scifact",
@@ -68,6 +70,7 @@ def main() -> None:
     parser.add_argument(
         "--learning-rates", nargs="*", type=float, default=[], help="adapt_command: the query tower's rate grid"
     )
+    parser.add_argument("--llm-minutes", type=float, default=60, help="llm_queries_scifact: generation budget")
     parser.add_argument("--chain-budgets", nargs="+", type=int, default=[1000, 4000], help="teacher-labelled pairs")
     args = parser.parse_args()
     report = Report("adapt", keep_previous=set(args.only) != set(EXPERIMENTS))
@@ -124,6 +127,8 @@ def main() -> None:
                 for seed in (1, 2)
             ),
         ],
+        # the 1.5B LLM writes claims for abstracts within a time budget (InPars / doc2query style)
+        "llm_queries_scifact": lambda: bench.llm_query_runs("scifact", "claim", args.llm_minutes),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),

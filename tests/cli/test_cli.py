@@ -206,5 +206,8 @@ def test_queries_command_with_llm(monkeypatch, capsys, tmp_path):
             "2",
         )
         assert code == 0 and "LLM: 6 queries, 0 duplicates, 0 failed" in stdout
+        args = ("queries", "--dataset", "tiny", "--output", str(out), "--llm", url, "--llm-domain", "poem")
+        code, _, stderr = run_cli(monkeypatch, capsys, *args)
+        assert code == 2 and "--llm-domain must be one of generic, claim" in stderr and "Traceback" not in stderr
     finally:
         server.shutdown()

@@ -46,8 +46,8 @@ def make_handler(state: StubState):
                 return
             user = body["messages"][-1]["content"]
             grade = overlap_grade(user)
-            if user.startswith("Passage: "):  # query generation: the passage's first words, by seed
-                words = user.removeprefix("Passage: ").split()
+            if "Reply with the" in body["messages"][0]["content"]:  # query generation: first words, by seed
+                words = user.split(":", 1)[1].split()
                 k = int(body.get("seed", 0)) % 2  # seeds 0 and 2 give the same query: a duplicate
                 text = " ".join(words[k : k + 4])
                 answer = {"choices": [{"message": {"role": "assistant", "content": text}}]}

@@ -1,3 +1,5 @@
+import pytest
+
 from pseudorel.data import load_beir
 from pseudorel.llm import OpenAIChatBackend
 from pseudorel.queries.llm_queries import llm_queries
@@ -18,5 +20,19 @@ def test_llm_queries_deduplicated_with_source(tiny_dataset_path):
         assert none == [] and failed["failed"] == 1
         _, timed = llm_queries(OpenAIChatBackend(url, "stub"), corpus, ["d1", "d2"], max_seconds=0.0)
         assert timed["requests"] == 0
+    finally:
+        server.shutdown()
+
+
+def test_llm_queries_framed_in_the_corpus_terms(tiny_dataset_path):
+    server, state, url = stub_server.start()
+    try:
+        corpus = load_beir(tiny_dataset_path, splits=[]).corpus
+        queries, _ = llm_queries(OpenAIChatBackend(url, "stub"), corpus, ["d1"], domain="claim")
+        system, user = (m["content"] for m in state.requests[0]["messages"])
+        assert "write one short claim" in system and "the abstract is evidence" in system
+        assert user.startswith("Abstract: ") and queries[0].text == "Vitamin D Vitamin D"
+        with pytest.raises(ValueError, match="unknown query domain 'poem'"):
+            llm_queries(OpenAIChatBackend(url, "stub"), corpus, ["d1"], domain="poem")
     finally:
         server.shutdown()

@@ -65,7 +65,7 @@ def adapt(
     """Adapt a retriever and a reranker to a corpus from pseudo-labels; no judgments needed."""
     from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
-    from pseudorel.cli.label import _load_corpus, _queries_from_options
+    from pseudorel.cli.label import _domain, _load_corpus, _queries_from_options
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
     from pseudorel.teachers.llm_judge import JudgeSettings
@@ -88,7 +88,9 @@ def adapt(
         base_model=base_model,
         synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
         synthetic_per_document=synthetic_per_document,
-        labels=LabelSettings(llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=judge_domain)),
+        labels=LabelSettings(
+            llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=_domain(judge_domain, "--judge-domain"))
+        ),
         retriever_tower=tower,
         query_tower=QueryTowerSettings(learning_rate_grid=grid, **({} if epochs is None else {"epochs": epochs})),
         retriever=TrainSettings(loss=loss, **({} if epochs is None else {"epochs": epochs})),

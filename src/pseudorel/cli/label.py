@@ -27,6 +27,15 @@ def _load_corpus(dataset: str | None, corpus: Path | None):
     return ds.corpus, ds.queries, ds.path
 
 
+def _domain(value: str, option: str) -> str:
+    """``value`` if it names a prompt domain (generic, claim, question, topic), else a UsageError."""
+    from pseudorel.teachers.prompts import DOMAINS
+
+    if value not in DOMAINS:
+        raise UsageError(f"{option} must be one of {', '.join(DOMAINS)}; got '{value}'")
+    return value
+
+
 def _queries_from_options(queries_file, split_queries, dataset_queries, folder, synthetic, docs, seed):
     """Queries from a file, a dataset split (ids only, no judgments) and synthetic kinds."""
     from pseudorel.data.beir import split_query_ids
@@ -60,12 +69,16 @@ def queries(
     llm_per_doc: Annotated[int, typer.Option(help="LLM queries per document (deduplicated).")] = 1,
     llm_docs: Annotated[int, typer.Option(help="Documents the LLM writes queries for (a budget).")] = 100,
     llm_seconds: Annotated[float | None, typer.Option(help="Stop LLM generation after this long.")] = None,
+    llm_domain: Annotated[
+        str, typer.Option(help="What the LLM writes: generic (search queries), claim, question or topic.")
+    ] = "generic",
 ) -> None:
     """Make queries from documents, each with its source document: cheap kinds, and optionally an LLM's."""
     import random
 
     from pseudorel.queries import synthetic_queries, write_queries
 
+    _domain(llm_domain, "--llm-domain")
     docs, _, _ = _load_corpus(dataset, corpus)
     made = synthetic_queries(docs, [k.strip() for k in kinds.split(",") if k.strip()], seed=seed, max_docs=max_docs)
     if llm:
@@ -74,7 +87,7 @@ def queries(
 
         backend = make_backend(llm, output.parent / ".pseudorel-work" / "llm-cache.sqlite", model=llm_model)
         chosen = random.Random(seed).sample(list(docs), min(llm_docs, len(docs)))
-        generated, stats = llm_queries(backend, docs, chosen, n=llm_per_doc, max_seconds=llm_seconds)
+        generated, stats = llm_queries(backend, docs, chosen, n=llm_per_doc, max_seconds=llm_seconds, domain=llm_domain)
         made += generated
         typer.echo(f"LLM: {stats['generated']} queries, {stats['duplicates']} duplicates, {stats['failed']} failed")
     write_queries(made, output)
@@ -128,7 +141,12 @@ def label(
         llm_budget=llm_budget if llm else 0,
         llm_seconds=llm_seconds,
         llm_select=select,
-        judge=JudgeSettings(scale=judge_scale, domain=judge_domain, max_passage_words=judge_words, parallel=parallel),
+        judge=JudgeSettings(
+            scale=judge_scale,
+            domain=_domain(judge_domain, "--judge-domain"),
+            max_passage_words=judge_words,
+            parallel=parallel,
+        ),
         seed=seed,
     )
     workdir = workdir or output.parent / ".pseudorel-work"

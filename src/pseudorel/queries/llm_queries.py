@@ -1,6 +1,8 @@
 """LLM-written queries (doc2query / InPars style): n per document, deduplicated, within a budget.
 
-The model sees the passage and writes one query per request; ``n`` requests per document
+The model sees the passage and writes one query per request, framed in the corpus's own
+terms (``domain``: a search query, a scientific claim, a question or a topic; see
+``teachers/prompts.py``); ``n`` requests per document
 use increasing seeds so answers differ; duplicates (after normalising case and spacing) are
 dropped. Answers are cached by the backend, so a rerun costs nothing.
 """
@@ -14,12 +16,7 @@ from pseudorel.data.types import Document
 from pseudorel.llm.backend import ChatBackend, LLMError
 from pseudorel.queries.synthetic import normalize
 from pseudorel.queries.types import Query
-from pseudorel.teachers.prompts import truncate_words
-
-SYSTEM = (
-    "You write search queries. Given a passage, write one short, natural query that a person "
-    "would type and that this passage answers. Reply with the query only."
-)
+from pseudorel.teachers.prompts import DOMAINS, truncate_words, writer_prompt
 
 
 def llm_queries(
@@ -30,8 +27,11 @@ def llm_queries(
     max_words: int = 200,
     max_tokens: int = 32,
     max_seconds: float | None = None,
+    domain: str = "generic",
 ) -> tuple[list[Query], dict]:
     """Queries for ``doc_ids`` and statistics (generated, duplicates, failed, seconds)."""
+    system = writer_prompt(domain)
+    label = DOMAINS[domain].passage.capitalize()
     start = time.perf_counter()
     seen: set[str] = set()
     out: list[Query] = []
@@ -45,7 +45,7 @@ def llm_queries(
             continue
         for k in range(n):
             request = {
-                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Passage: {passage}"}],
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": f"{label}: {passage}"}],
                 "max_tokens": max_tokens,
                 "temperature": 0.0 if k == 0 else 0.8,
                 "seed": k,

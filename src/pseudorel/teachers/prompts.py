@@ -89,6 +89,18 @@ def system_prompt(domain: str, scale: str) -> str:
     raise ValueError(f"unknown judge scale '{scale}' (graded or binary)")
 
 
+def writer_prompt(domain: str) -> str:
+    """System prompt for writing one query that a passage answers (doc2query / InPars style),
+    in the domain's terms: for ``claim``, a claim the abstract is evidence about."""
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown query domain '{domain}' (one of {', '.join(DOMAINS)})")
+    d = DOMAINS[domain]
+    return (
+        f"{d.role} Read the {d.passage} and write one short {d.query}, in your own words, such that "
+        f"{d.yes}. Reply with the {d.query} only."
+    )
+
+
 def user_prompt(domain: str, query: str, passage: str) -> str:
     d = DOMAINS[domain]
     return f"{d.query.capitalize()}: {query}\n{d.passage.capitalize()}: {passage}\nScore:"
