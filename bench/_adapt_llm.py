@@ -28,7 +28,7 @@ class LLMQueryExperiments:
         backend = make_backend(LLM, WORK / name / "llm-queries-cache.sqlite")
         start = time.perf_counter()
         queries, stats = llm_queries(
-            backend, corpus_only.corpus, order, max_words=120, max_seconds=minutes * 60, domain=domain
+            backend, corpus_only.corpus, order, max_words=120, max_seconds=minutes * 60, domain=domain, progress=True
         )
         stats = {**stats, "domain": domain, "budget_minutes": minutes}
         stats["wall_seconds"] = round(time.perf_counter() - start, 1)

@@ -28,15 +28,19 @@ def llm_queries(
     max_tokens: int = 32,
     max_seconds: float | None = None,
     domain: str = "generic",
+    progress: bool = False,
 ) -> tuple[list[Query], dict]:
     """Queries for ``doc_ids`` and statistics (generated, duplicates, failed, seconds)."""
+    from tqdm.auto import tqdm
+
+    doc_ids = list(doc_ids)
     system = writer_prompt(domain)
     label = DOMAINS[domain].passage.capitalize()
     start = time.perf_counter()
     seen: set[str] = set()
     out: list[Query] = []
     stats = {"requests": 0, "duplicates": 0, "failed": 0}
-    for doc_id in doc_ids:
+    for doc_id in tqdm(doc_ids, desc="LLM queries", unit="doc", disable=not progress):
         if max_seconds is not None and time.perf_counter() - start > max_seconds:
             break
         passage = truncate_words(corpus[doc_id].full_text, max_words)
