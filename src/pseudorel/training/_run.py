@@ -22,6 +22,22 @@ def finished_bi_encoder(output: Path):
     return None
 
 
+def base_arguments(output: Path, settings, bf16: bool) -> dict:
+    """Trainer arguments every student shares, from its settings (epochs, batch_size,
+    learning_rate, warmup_ratio, seed): CPU, checkpoints under ``output/checkpoints``, no reporting."""
+    return {
+        "output_dir": str(output / "checkpoints"),
+        "num_train_epochs": settings.epochs,
+        "per_device_train_batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate,
+        "warmup_steps": settings.warmup_ratio,  # a float below 1 is a share of the steps
+        "bf16": bf16,
+        "use_cpu": True,
+        "seed": settings.seed,
+        "report_to": "none",
+    }
+
+
 def checkpoint_selection(eval_steps: int, metric: str | None) -> dict:
     """Trainer arguments that save a checkpoint every ``eval_steps`` and, given the held-out
     ``metric`` (None: no evaluator), score the untrained model first and keep the best checkpoint."""

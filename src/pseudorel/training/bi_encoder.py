@@ -12,7 +12,13 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pseudorel.training._run import checkpoint_selection, finished_bi_encoder, save_with_card, train_resumable
+from pseudorel.training._run import (
+    base_arguments,
+    checkpoint_selection,
+    finished_bi_encoder,
+    save_with_card,
+    train_resumable,
+)
 from pseudorel.training.examples import Examples
 
 #: Which label column each loss needs.
@@ -98,18 +104,10 @@ def train_bi_encoder(
             show_progress_bar=False,
         )
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(output / "checkpoints"),
-        num_train_epochs=settings.epochs,
-        max_steps=settings.max_steps or -1,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate,
-        warmup_steps=settings.warmup_ratio,
-        batch_sampler=BatchSamplers.NO_DUPLICATES,
-        bf16=settings.bf16,
-        use_cpu=True,
-        seed=settings.seed,
+        **base_arguments(output, settings, settings.bf16),
         **checkpoint_selection(eval_steps, "eval_pseudo_cosine_accuracy" if evaluator else None),
-        report_to="none",
+        max_steps=settings.max_steps or -1,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
         disable_tqdm=False,
         dataloader_drop_last=False,
     )

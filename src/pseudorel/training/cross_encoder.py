@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pseudorel.data.types import Document
-from pseudorel.training._run import save_with_card, train_resumable
+from pseudorel.training._run import base_arguments, save_with_card, train_resumable
 from pseudorel.training.examples import ExampleSettings, build_examples
 
 
@@ -97,19 +97,11 @@ def train_cross_encoder(
     model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=settings.max_length, device="cpu")
     steps = math.ceil(len(dataset) / settings.batch_size * settings.epochs)
     args = CrossEncoderTrainingArguments(
-        output_dir=str(output / "checkpoints"),
-        num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate,
-        warmup_steps=settings.warmup_ratio,
-        bf16=settings.bf16,
-        use_cpu=True,
-        seed=settings.seed,
+        **base_arguments(output, settings, settings.bf16),
         save_strategy="steps",
         save_steps=max(1, steps // 4),
         save_total_limit=1,
         logging_steps=max(1, steps // 8),
-        report_to="none",
     )
     trainer = CrossEncoderTrainer(
         model=model,

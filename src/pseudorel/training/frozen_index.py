@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pseudorel.training._run import checkpoint_selection, train_resumable
+from pseudorel.training._run import base_arguments, checkpoint_selection, train_resumable
 
 
 @dataclass
@@ -118,16 +118,8 @@ def fit_against_index(
             held_out.texts, held_out.rows, loss.documents, normalize=normalize, scale=settings.scale
         )
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(output / "checkpoints"),
-        num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate,
-        warmup_steps=settings.warmup_ratio,
-        use_cpu=True,
-        bf16=bf16,
-        seed=settings.seed,
+        **base_arguments(output, settings, bf16),
         **checkpoint_selection(eval_steps, f"eval_{evaluator.primary_metric}" if evaluator else None),
-        report_to="none",
         disable_tqdm=False,
     )
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator)
