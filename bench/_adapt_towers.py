@@ -69,6 +69,32 @@ class TowerExperiments:
         result["label_seconds"] = round(label_seconds, 1)
         self.save()
 
+    def supervised_query_tower(self, name: str) -> None:
+        """SUPERVISED upper bound for the query tower (same settings and budget): the train
+        queries labelled by their human qrels (each positive an equal share of the target),
+        alone, and in place of the teacher's labels beside the pseudo-labelled synthetic queries."""
+        import pandas as pd
+        from _report import SHARED_DATA
+
+        from pseudorel.data import load_beir
+
+        _, train = self.dataset(name)
+        frame, _, _, _ = self.tower_inputs(name, unlabeled=True, synthetic=True)
+        qrels = load_beir(SHARED_DATA / name, splits=["train"]).qrels["train"]  # SUPERVISED: gold train labels
+        gold = pd.DataFrame(
+            [
+                {"query_id": q.id, "query_text": q.text, "query_source": "log", "doc_id": d, "label": 1.0}
+                for q in train
+                for d, grade in qrels.get(q.id, {}).items()
+                if grade > 0
+            ]
+        )
+        synthetic = frame[frame["query_source"] != "log"][gold.columns]
+        card = {"teacher": "SUPERVISED: human train qrels", "queries": "train queries"}
+        self.query_tower(name, "supervised_query_tower_gold", gold, card)
+        card = {**card, "queries": "train queries (human qrels) + synthetic (pseudo-labels), every document"}
+        self.query_tower(name, "supervised_query_tower_gold_synthetic", pd.concat([gold, synthetic]), card)
+
     def fit_gap(self, name: str, key: str, sample: int = 1000) -> None:
         """How much better the trained query tower ``key`` fits its training queries than its
         held-out ones: teacher-label likelihood against the frozen index (no qrels), untrained

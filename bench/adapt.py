@@ -50,6 +50,7 @@ EXPERIMENTS = [
     "fit_gap",
     "query_tower_seeds",
     "llm_queries_scifact",
+    "supervised_query_tower",
     "query_tower_scifact",
     "query_tower_nfcorpus",
     "query_tower_lr_scifact",
@@ -129,6 +130,8 @@ def main() -> None:
         ],
         # the 1.5B LLM writes claims for abstracts within a time budget (InPars / doc2query style)
         "llm_queries_scifact": lambda: bench.llm_query_runs("scifact", "claim", args.llm_minutes),
+        # SUPERVISED: the query tower on the train queries' human qrels (the upper bound)
+        "supervised_query_tower": lambda: bench.supervised_query_tower("scifact"),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),
