@@ -2,7 +2,8 @@
 and reranker, with no relevance judgments.
 
 Stages, each cached under the output folder and skipped when its result exists:
-1. queries: the user's unlabeled queries plus cheap synthetic ones (title, inverse cloze);
+1. queries: the user's unlabeled queries plus cheap synthetic ones (title, inverse cloze) and,
+   given an LLM and ``llm_query_docs``, LLM-written ones framed in the judge's domain;
 2. labels: candidates from BM25 and dense retrieval, calibrated cheap teachers, optional
    budgeted LLM judge (``labels.parquet``);
 3. reranker: a cross-encoder student trained on confident positives and hard negatives
@@ -46,6 +47,7 @@ class AdaptSettings:
     synthetic_kinds: tuple[str, ...] = ("title", "ict")
     max_synthetic_docs: int | None = None
     synthetic_per_document: int = 1  # queries of each kind per document (ict: distinct sentences)
+    llm_query_docs: int = 0  # documents (seeded sample) the LLM writes a query for, if an LLM is given
     labels: LabelSettings = field(default_factory=LabelSettings)
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
@@ -108,18 +110,12 @@ def adapt(
     if queries_path.is_file():
         all_queries = read_query_file(queries_path)
     else:
-        synthetic = synthetic_queries(
-            corpus,
-            settings.synthetic_kinds,
-            seed=settings.seed,
-            max_docs=settings.max_synthetic_docs,
-            per_document=settings.synthetic_per_document,
-        )
-        all_queries = list(queries or []) + synthetic
+        all_queries = list(queries or []) + made_queries(corpus, settings, backend)
         write_queries(all_queries, queries_path)
     report["queries"] = {
         "unlabeled": sum(not q.synthetic for q in all_queries),
         "synthetic": sum(q.synthetic for q in all_queries),
+        "llm": sum(q.source == "llm" for q in all_queries),
     }
     _stage(report, "queries", start)
 
@@ -191,6 +187,31 @@ def adapt(
     with atomic_write(output / "report.json") as f:
         json.dump(report, f, indent=2, default=str)
     return report
+
+
+def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=None) -> list[Query]:
+    """Synthetic queries, and LLM-written ones for a seeded sample of ``llm_query_docs`` documents
+    when a backend is given (its answers are cached, so an interrupted run resumes)."""
+    made = synthetic_queries(
+        corpus,
+        settings.synthetic_kinds,
+        seed=settings.seed,
+        max_docs=settings.max_synthetic_docs,
+        per_document=settings.synthetic_per_document,
+    )
+    if backend is not None and settings.llm_query_docs > 0:
+        import random
+
+        from pseudorel.queries.llm_queries import llm_queries
+
+        docs = random.Random(settings.seed).sample(sorted(corpus), min(settings.llm_query_docs, len(corpus)))
+        written, stats = llm_queries(backend, corpus, docs, domain=settings.labels.judge.domain, progress=True)
+        logger.info(
+            "LLM wrote %d queries (%d duplicates, %d failed)",
+            *(stats[k] for k in ("generated", "duplicates", "failed")),
+        )
+        made += written
+    return made
 
 
 def _teacher(labels: pd.DataFrame) -> str:

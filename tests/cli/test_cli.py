@@ -123,6 +123,13 @@ def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_adapt_llm_queries_need_an_llm(monkeypatch, capsys, tmp_path):
+    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--llm-queries", "10")
+    code, _, stderr = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--llm-queries needs --llm" in stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_adapt_rejects_zero_synthetic_queries_per_document(monkeypatch, capsys, tmp_path):
     args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--synthetic-per-document", "0")
     code, _, err = run_cli(monkeypatch, capsys, *args)

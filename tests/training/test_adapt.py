@@ -26,6 +26,7 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         unlabeled = [Query(q, t) for q, t in ds.queries.items()]
         settings = AdaptSettings(
             base_model=str(tiny_model_path),
+            llm_query_docs=2,
             labels=LabelSettings(retrievers=("bm25", f"dense:{tiny_model_path}"), llm_budget=5),
             # random tiny models give near-constant labels: take each query's best candidate
             examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
@@ -41,15 +42,15 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         for path in ("queries.jsonl", "labels.parquet", "labels_chain.parquet", "report.json"):
             assert (out / path).is_file(), path
         assert (out / "retriever" / "modules.json").is_file() and (out / "reranker" / "config.json").is_file()
-        assert report["queries"] == {"unlabeled": 5, "synthetic": 20}
-        assert report["label_stats"]["llm"]["judged"] == 5 == len(state.requests)
+        assert report["queries"] == {"unlabeled": 5, "synthetic": 22, "llm": 2}
+        assert report["label_stats"]["llm"]["judged"] == 5 and len(state.requests) == 2 + 5  # written + judged
         assert set(report["evaluation"]) == {"zero_shot", "retriever", "bm25", "bm25+reranker"}
         card = json.loads((out / "retriever" / "pseudorel.json").read_text())
         assert card["teacher"] == "cross-encoder student" and card["architecture"].startswith("query tower")
         assert elapsed < 60
 
         again = adapt(ds.corpus, out, unlabeled, settings, backend=backend, evaluation=ds)  # all stages cached
-        assert len(state.requests) == 5
+        assert len(state.requests) == 7
         assert again["seconds"]["retriever"] < 5
     finally:
         server.shutdown()

@@ -53,7 +53,10 @@ def adapt(
     llm: Annotated[str | None, typer.Option(help="http(s)://server/v1, gguf:NAME or a .gguf path.")] = None,
     llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
     llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
-    judge_domain: Annotated[str, typer.Option(help="generic, claim, question or topic.")] = "generic",
+    llm_queries: Annotated[int, typer.Option(help="Documents the LLM writes a query for (doc2query style).")] = 0,
+    judge_domain: Annotated[
+        str, typer.Option(help="generic, claim, question or topic: the corpus's terms for judging and writing queries.")
+    ] = "generic",
     time_budget: Annotated[
         float | None,
         typer.Option(help="Minutes for queries, labels and training; the students stop training when it runs out."),
@@ -79,6 +82,10 @@ def adapt(
         raise UsageError(f"--epochs must be positive, got {epochs}")
     if time_budget is not None and time_budget <= 0:
         raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
+    if llm_queries < 0 or llm_budget < 0:
+        raise UsageError("--llm-queries and --llm-budget must not be negative")
+    if llm_queries and not llm:
+        raise UsageError("--llm-queries needs --llm (the model that writes them)")
     if synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {synthetic_per_document}")
     grid = _learning_rates(learning_rates)
@@ -88,6 +95,7 @@ def adapt(
         base_model=base_model,
         synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
         synthetic_per_document=synthetic_per_document,
+        llm_query_docs=llm_queries if llm else 0,
         labels=LabelSettings(
             llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=_domain(judge_domain, "--judge-domain"))
         ),
@@ -98,7 +106,7 @@ def adapt(
         chain=chain,
         time_budget_s=None if time_budget is None else time_budget * 60,
     )
-    if not unlabeled and not settings.synthetic_kinds:
+    if not unlabeled and not settings.synthetic_kinds and not settings.llm_query_docs:
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     backend = None
     if llm:
