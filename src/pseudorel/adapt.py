@@ -132,17 +132,8 @@ def adapt(
     reranker_path = output / "reranker"
     if settings.reranker is not None:
         start = time.perf_counter()
-        pair_settings = replace(settings.examples, negatives=settings.reranker.negatives)
-        sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
-        report["reranker_pairs"] = len(sample)
-        train_cross_encoder(
-            settings.base_model,
-            sample,
-            corpus,
-            reranker_path,
-            within_budget(settings.reranker, RERANKER_SHARE),
-            card={"teacher": _teacher(labels)},
-        )
+        budget = within_budget(settings.reranker, RERANKER_SHARE)
+        report["reranker_pairs"] = train_reranker(labels, corpus, reranker_path, replace(settings, reranker=budget))
         _stage(report, "reranker", start)
 
     example_settings = settings.examples
@@ -155,28 +146,16 @@ def adapt(
 
     start = time.perf_counter()
     teacher = "cross-encoder student" if settings.chain else _teacher(labels)
-    if settings.retriever_tower in ("query", "query+document"):
-        # the teacher's labels are normalised per query, so no threshold has to be cleared
-        two_stages = settings.retriever_tower == "query+document"
-        query_path = output / ("query_tower" if two_stages else "retriever")
-        query_tower = within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0)
-        train_query_tower(settings.base_model, labels, corpus, query_path, query_tower, {"teacher": teacher})
-        report["examples"] = json.loads((query_path / "pseudorel.json").read_text())["training_queries"]
-        if two_stages:
-            train_document_tower(
-                query_path,
-                labels,
-                corpus,
-                output / "retriever",
-                settings.query_tower,
-                within_budget(settings.document_tower),
-                {"teacher": teacher},
-            )
-    else:
-        examples = build_examples(labels, corpus, example_settings)
-        report["examples"] = len(examples)
-        retriever = within_budget(settings.retriever)
-        train_bi_encoder(settings.base_model, examples, output / "retriever", retriever, card={"teacher": teacher})
+    two_stages = settings.retriever_tower == "query+document"
+    budgeted = replace(
+        settings,
+        examples=example_settings,
+        query_tower=within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0),
+        document_tower=within_budget(settings.document_tower),
+        retriever=within_budget(settings.retriever),
+    )
+    retriever_path, query_stage = output / "retriever", output / "query_tower"
+    report["examples"] = train_retriever(labels, corpus, retriever_path, budgeted, teacher, query_stage)
     _stage(report, "retriever", start)
 
     if evaluation is not None and split in evaluation.qrels:
@@ -212,6 +191,48 @@ def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=N
         )
         made += written
     return made
+
+
+def train_reranker(labels: pd.DataFrame, corpus: dict[str, Document], output: Path, settings: AdaptSettings) -> int:
+    """The cross-encoder student (``settings.reranker``) on ``reranker_pairs`` labelled pairs:
+    confident positives and hard negatives; returns how many pairs it trained on."""
+    pair_settings = replace(settings.examples, negatives=settings.reranker.negatives)
+    sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
+    card = {"teacher": _teacher(labels)}
+    train_cross_encoder(settings.base_model, sample, corpus, output, settings.reranker, card=card)
+    return len(sample)
+
+
+def train_retriever(
+    labels: pd.DataFrame,
+    corpus: dict[str, Document],
+    output: Path,
+    settings: AdaptSettings,
+    teacher: str | None = None,
+    query_stage: Path | None = None,
+) -> int:
+    """The bi-encoder student, as ``settings.retriever_tower`` says; with ``query+document`` the
+    query stage is saved in ``query_stage`` (default: beside ``output``), and the document
+    tower's time limit counts from the start of the query stage. Returns how many training
+    queries (tower) or examples (``both``) it learned from."""
+    teacher = teacher or _teacher(labels)
+    if settings.retriever_tower not in ("query", "query+document"):
+        examples = build_examples(labels, corpus, settings.examples)
+        train_bi_encoder(settings.base_model, examples, output, settings.retriever, card={"teacher": teacher})
+        return len(examples)
+    # the teacher's labels are normalised per query, so no threshold has to be cleared
+    two_stages = settings.retriever_tower == "query+document"
+    query_path = (query_stage or output.with_name(output.name + "-query-tower")) if two_stages else output
+    start = time.perf_counter()
+    train_query_tower(settings.base_model, labels, corpus, query_path, settings.query_tower, {"teacher": teacher})
+    if two_stages:
+        document_tower = settings.document_tower
+        if document_tower.time_limit_s is not None:  # a time limit counts from the start of both stages
+            left = document_tower.time_limit_s - (time.perf_counter() - start)
+            document_tower = replace(document_tower, time_limit_s=max(0.0, left))
+        card = {"teacher": teacher}
+        train_document_tower(query_path, labels, corpus, output, settings.query_tower, document_tower, card)
+    return json.loads((query_path / "pseudorel.json").read_text())["training_queries"]
 
 
 def _teacher(labels: pd.DataFrame) -> str:
