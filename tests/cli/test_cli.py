@@ -123,6 +123,13 @@ def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_adapt_rejects_an_unknown_loss_before_any_work(monkeypatch, capsys, tmp_path):
+    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--tower", "both", "--loss", "hinge")
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "--loss: unknown loss 'hinge'" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_adapt_llm_queries_need_an_llm(monkeypatch, capsys, tmp_path):
     args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--llm-queries", "10")
     code, _, stderr = run_cli(monkeypatch, capsys, *args)

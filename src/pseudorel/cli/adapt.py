@@ -68,7 +68,8 @@ def adapt(
     """Adapt a retriever and a reranker to a corpus from pseudo-labels; no judgments needed."""
     from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
-    from pseudorel.cli.label import _domain, _load_corpus, _queries_from_options
+    from pseudorel.cli._options import prompt_domain, retriever_loss
+    from pseudorel.cli.label import _load_corpus, _queries_from_options
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
     from pseudorel.teachers.llm_judge import JudgeSettings
@@ -89,6 +90,7 @@ def adapt(
     if synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {synthetic_per_document}")
     grid = _learning_rates(learning_rates)
+    loss_name, loss_kwargs = retriever_loss(loss)
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
     unlabeled = _queries_from_options(queries_file, split_queries, dataset_queries, folder, None, docs, 0)
     settings = AdaptSettings(
@@ -97,11 +99,14 @@ def adapt(
         synthetic_per_document=synthetic_per_document,
         llm_query_docs=llm_queries if llm else 0,
         labels=LabelSettings(
-            llm_budget=llm_budget if llm else 0, judge=JudgeSettings(domain=_domain(judge_domain, "--judge-domain"))
+            llm_budget=llm_budget if llm else 0,
+            judge=JudgeSettings(domain=prompt_domain(judge_domain, "--judge-domain")),
         ),
         retriever_tower=tower,
         query_tower=QueryTowerSettings(learning_rate_grid=grid, **({} if epochs is None else {"epochs": epochs})),
-        retriever=TrainSettings(loss=loss, **({} if epochs is None else {"epochs": epochs})),
+        retriever=TrainSettings(
+            loss=loss_name, loss_kwargs=loss_kwargs, **({} if epochs is None else {"epochs": epochs})
+        ),
         reranker=CrossTrainSettings() if reranker else None,
         chain=chain,
         time_budget_s=None if time_budget is None else time_budget * 60,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import prompt_domain
 from pseudorel.cli.app import app
 from pseudorel.errors import UsageError
 
@@ -25,15 +26,6 @@ def _load_corpus(dataset: str | None, corpus: Path | None):
         return read_corpus(corpus), {}, None
     ds = load_dataset(dataset, splits=[])
     return ds.corpus, ds.queries, ds.path
-
-
-def _domain(value: str, option: str) -> str:
-    """``value`` if it names a prompt domain (generic, claim, question, topic), else a UsageError."""
-    from pseudorel.teachers.prompts import DOMAINS
-
-    if value not in DOMAINS:
-        raise UsageError(f"{option} must be one of {', '.join(DOMAINS)}; got '{value}'")
-    return value
 
 
 def _queries_from_options(queries_file, split_queries, dataset_queries, folder, synthetic, docs, seed):
@@ -78,7 +70,7 @@ def queries(
 
     from pseudorel.queries import synthetic_queries, write_queries
 
-    _domain(llm_domain, "--llm-domain")
+    prompt_domain(llm_domain, "--llm-domain")
     docs, _, _ = _load_corpus(dataset, corpus)
     made = synthetic_queries(docs, [k.strip() for k in kinds.split(",") if k.strip()], seed=seed, max_docs=max_docs)
     if llm:
@@ -87,7 +79,9 @@ def queries(
 
         backend = make_backend(llm, output.parent / ".pseudorel-work" / "llm-cache.sqlite", model=llm_model)
         chosen = random.Random(seed).sample(list(docs), min(llm_docs, len(docs)))
-        generated, stats = llm_queries(backend, docs, chosen, n=llm_per_doc, max_seconds=llm_seconds, domain=llm_domain)
+        generated, stats = llm_queries(
+            backend, docs, chosen, n=llm_per_doc, max_seconds=llm_seconds, domain=llm_domain, progress=True
+        )
         made += generated
         typer.echo(f"LLM: {stats['generated']} queries, {stats['duplicates']} duplicates, {stats['failed']} failed")
     write_queries(made, output)
@@ -143,7 +137,7 @@ def label(
         llm_select=select,
         judge=JudgeSettings(
             scale=judge_scale,
-            domain=_domain(judge_domain, "--judge-domain"),
+            domain=prompt_domain(judge_domain, "--judge-domain"),
             max_passage_words=judge_words,
             parallel=parallel,
         ),

@@ -1,0 +1,69 @@
+"""``pseudorel train``: one student from a label table (``pseudorel label``'s output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pseudorel.cli._options import retriever_loss
+from pseudorel.cli.app import app
+from pseudorel.cli.label import CorpusOpt, DatasetOpt, _load_corpus
+from pseudorel.errors import InputError, UsageError
+
+STUDENTS = ("retriever", "reranker")
+
+
+@app.command()
+def train(
+    labels: Annotated[Path, typer.Option(help="Label table (Parquet) from `pseudorel label`.")],
+    output: Annotated[Path, typer.Option(help="Folder for the trained model (sentence-transformers format).")],
+    dataset: DatasetOpt = None,
+    corpus: CorpusOpt = None,
+    student: Annotated[str, typer.Option(help="retriever (bi-encoder) or reranker (cross-encoder).")] = "retriever",
+    tower: Annotated[
+        str, typer.Option(help="Retriever: query (query tower, frozen corpus index), query+document or both.")
+    ] = "query",
+    loss: Annotated[str, typer.Option(help="Retriever loss with --tower both: infonce, bixse, kl, ...")] = "infonce",
+    base_model: Annotated[str, typer.Option(help="Student initialisation.")] = "all-MiniLM-L6-v2",
+    epochs: Annotated[float | None, typer.Option(help="Training epochs (default: the student's own).")] = None,
+    learning_rate: Annotated[float | None, typer.Option(help="Learning rate (default: the student's own).")] = None,
+    time_budget: Annotated[float | None, typer.Option(help="Minutes; training stops when they run out.")] = None,
+) -> None:
+    """Train a retriever or a reranker on pseudo-labels made earlier; resumes an interrupted run."""
+    from dataclasses import replace
+
+    from pseudorel.adapt import TOWERS, AdaptSettings, train_reranker, train_retriever
+    from pseudorel.labels.store import load_labels
+
+    if student not in STUDENTS:
+        raise UsageError(f"--student must be one of {', '.join(STUDENTS)}; got '{student}'")
+    if tower not in TOWERS:
+        raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
+    for name, value in (("--epochs", epochs), ("--learning-rate", learning_rate), ("--time-budget", time_budget)):
+        if value is not None and value <= 0:
+            raise UsageError(f"{name} must be positive, got {value}")
+    loss_name, loss_kwargs = retriever_loss(loss)
+    docs, _, _ = _load_corpus(dataset, corpus)
+    frame = load_labels(labels)
+    missing = sorted(set(frame["doc_id"].astype(str)) - set(docs))
+    if missing:
+        raise InputError(labels, f"{len(missing)} labelled document(s) are not in the corpus, e.g. '{missing[0]}'")
+
+    given = {"epochs": epochs, "learning_rate": learning_rate, "time_limit_s": time_budget and time_budget * 60}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    settings = AdaptSettings(base_model=base_model, retriever_tower=tower)
+    settings = replace(
+        settings,
+        query_tower=replace(settings.query_tower, **overrides),
+        document_tower=replace(settings.document_tower, **overrides),
+        retriever=replace(settings.retriever, loss=loss_name, loss_kwargs=loss_kwargs, **overrides),
+        reranker=replace(settings.reranker, **overrides),
+    )
+    if student == "reranker":
+        pairs = train_reranker(frame, docs, output, settings)
+        typer.echo(f"reranker trained on {pairs} labelled pairs -> {output}")
+    else:
+        examples = train_retriever(frame, docs, output, settings)
+        typer.echo(f"retriever trained on {examples} {'examples' if tower == 'both' else 'queries'} -> {output}")

@@ -1,0 +1,64 @@
+"""``pseudorel train``: a student from a label table made by ``pseudorel label``."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.cli.test_cli import run_cli
+
+
+@pytest.fixture
+def label_table(monkeypatch, capsys, tmp_path):
+    path = tmp_path / "labels.parquet"
+    args = ("label", "--dataset", "tiny", "--synthetic", "title,ict", "--retrievers", "bm25", "--output", str(path))
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and "labelled" in stdout
+    return path
+
+
+@pytest.mark.parametrize("student", ["retriever", "reranker"])
+def test_train_a_student_from_labels(monkeypatch, capsys, tmp_path, tiny_model_path, label_table, student):
+    out = tmp_path / student
+    args = ("train", "--labels", str(label_table), "--dataset", "tiny", "--output", str(out), "--student", student)
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args, "--base-model", str(tiny_model_path), "--epochs", "1")
+    assert code == 0 and f"{student} trained on" in stdout
+    card = json.loads((out / "pseudorel.json").read_text())
+    assert card["training"]["epochs"] == 1 and card["teacher"].startswith("combined")
+    assert (out / ("modules.json" if student == "retriever" else "config.json")).is_file()
+    # a finished student is not trained again
+    assert run_cli(monkeypatch, capsys, *args, "--base-model", str(tiny_model_path))[0] == 0
+    assert json.loads((out / "pseudorel.json").read_text()) == card
+
+
+def test_train_rejects_labels_from_another_corpus(monkeypatch, capsys, tmp_path, label_table):
+    frame = pd.read_parquet(label_table)
+    frame.loc[0, "doc_id"] = "not-in-tiny"
+    frame.to_parquet(label_table)
+    code, _, err = run_cli(
+        monkeypatch, capsys, "train", "--labels", str(label_table), "--dataset", "tiny", "--output", str(tmp_path / "m")
+    )
+    assert code == 2 and "labels.parquet: 1 labelled document(s) are not in the corpus, e.g. 'not-in-tiny'" in err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--student", "ranker", "--student must be one of retriever, reranker"),
+        ("--loss", "hinge", "--loss: unknown loss 'hinge'"),
+        ("--epochs", "0", "--epochs must be positive"),
+    ],
+)
+def test_train_rejects_bad_options_before_any_work(monkeypatch, capsys, tmp_path, option, value, message):
+    args = (
+        "train",
+        "--labels",
+        str(tmp_path / "missing.parquet"),
+        "--dataset",
+        "tiny",
+        "--output",
+        str(tmp_path / "m"),
+    )
+    code, _, err = run_cli(monkeypatch, capsys, *args, option, value)
+    assert code == 2 and message in err and "Traceback" not in err
