@@ -5,6 +5,8 @@ import json
 import pandas as pd
 import pytest
 
+from pseudorel.data.trec import read_run
+from pseudorel.evaluation.runner import evaluate_retriever
 from tests.cli.test_cli import run_cli
 
 
@@ -29,6 +31,23 @@ def test_train_a_student_from_labels(monkeypatch, capsys, tmp_path, tiny_model_p
     # a finished student is not trained again
     assert run_cli(monkeypatch, capsys, *args, "--base-model", str(tiny_model_path))[0] == 0
     assert json.loads((out / "pseudorel.json").read_text()) == card
+
+
+def test_evaluate_reranks_with_the_trained_reranker(monkeypatch, capsys, tmp_path, tiny_model_path, label_table):
+    reranker = tmp_path / "reranker"
+    args = ("train", "--labels", str(label_table), "--dataset", "tiny", "--output", str(reranker))
+    assert run_cli(monkeypatch, capsys, *args, "--student", "reranker", "--base-model", str(tiny_model_path))[0] == 0
+    out = tmp_path / "eval"
+    args = ("evaluate", "--dataset", "tiny", "--rerank", str(reranker), "--rerank-depth", "3", "--output", str(out))
+    code, stdout, _ = run_cli(monkeypatch, capsys, *args)
+    assert code == 0 and "bm25 >> rerank top 3" in stdout
+    bm25 = evaluate_retriever("tiny").run
+    run = read_run(out / "run.trec")
+    for qid, docs in bm25.items():  # the top 3 reordered, the rest in BM25's order after them
+        first, ranked = (sorted(d, key=d.get, reverse=True) for d in (docs, run[qid]))
+        assert set(ranked[:3]) == set(first[:3]) and ranked[3:] == first[3:]
+    code, _, err = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--rerank", str(tmp_path))
+    assert code == 2 and "not a cross-encoder folder (no config.json)" in err
 
 
 def test_train_rejects_labels_from_another_corpus(monkeypatch, capsys, tmp_path, label_table):

@@ -24,12 +24,21 @@ def evaluate(
         str, typer.Option(help="auto (bf16 where the CPU has native bf16), fp32 or bf16 encoding (dense).")
     ] = "auto",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode even if embeddings are cached.")] = False,
+    rerank: Annotated[
+        str | None, typer.Option(help="A cross-encoder folder (e.g. adapt's reranker/) that reorders the top hits.")
+    ] = None,
+    rerank_depth: Annotated[int, typer.Option(help="Hits per query the reranker reads.")] = 100,
 ) -> None:
     """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""
+    from pseudorel.errors import UsageError
     from pseudorel.evaluation.runner import evaluate_retriever, save_report
 
+    if rerank_depth < 1:
+        raise UsageError(f"--rerank-depth must be at least 1, got {rerank_depth}")
     dense = {"batch_size": batch_size, "precision": precision, "use_cache": not no_cache}
-    report = evaluate_retriever(dataset, retriever, split=split, top_k=top_k, **({} if retriever == "bm25" else dense))
+    reranking = {"rerank": rerank, "rerank_depth": rerank_depth}
+    options = {**reranking, **({} if retriever == "bm25" else dense)}
+    report = evaluate_retriever(dataset, retriever, split=split, top_k=top_k, **options)
     _print_metrics(f"{report.dataset} / {report.split} / {report.retriever}", report.evaluation.aggregate)
     if output is not None:
         paths = save_report(report, output)

@@ -31,9 +31,12 @@ def evaluate_retriever(
     split: str = "test",
     top_k: int = 100,
     measures: tuple[str, ...] = DEFAULT_MEASURES,
+    rerank: str | None = None,
+    rerank_depth: int = 100,
     **dense_options,
 ) -> RetrievalReport:
-    """Retrieve for the judged queries of ``split`` and score the run against its qrels."""
+    """Retrieve for the judged queries of ``split`` and score the run against its qrels; with
+    ``rerank`` (a CrossEncoder folder), its scores reorder each query's top ``rerank_depth``."""
     from pseudorel.retrieval.factory import build_retriever, parse_spec
 
     parse_spec(retriever)  # fail on a bad spec before loading anything
@@ -50,8 +53,16 @@ def evaluate_retriever(
     start = time.perf_counter()
     run = model.search(queries, top_k=top_k)
     seconds["search"] = time.perf_counter() - start
+    name = retriever
+    if rerank is not None:
+        from pseudorel.evaluation.rerank import rerank_run
+
+        start = time.perf_counter()
+        run = rerank_run(run, queries, data.corpus, rerank, depth=rerank_depth)
+        seconds["rerank"] = time.perf_counter() - start
+        name = f"{retriever} >> rerank top {rerank_depth}"
     evaluation = evaluate_run(data.qrels[split], run, measures)
-    return RetrievalReport(data.name, retriever, split, run, evaluation, seconds)
+    return RetrievalReport(data.name, name, split, run, evaluation, seconds)
 
 
 def save_report(report: RetrievalReport, output: str | Path) -> dict[str, Path]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from pseudorel.errors import InputError
 from pseudorel.retrieval.encoding import _autocast
 
 
@@ -13,7 +16,13 @@ class CrossEncoderTeacher:
 
         from pseudorel.retrieval.encoding import resolve_precision
 
-        self.model = CrossEncoder(model, device="cpu", max_length=max_length)
+        folder = Path(model)
+        if folder.exists() and not (folder / "config.json").is_file():
+            raise InputError(folder, "not a cross-encoder folder (no config.json)")
+        try:
+            self.model = CrossEncoder(model, device="cpu", max_length=max_length)
+        except OSError as e:  # neither a local folder nor reachable on the hub
+            raise InputError(model, f"could not load a cross-encoder ({str(e).splitlines()[0]})") from None
         self.batch_size = batch_size
         self.precision = resolve_precision(precision)
 
