@@ -141,6 +141,15 @@ def markdown(results: dict) -> str:
                 f"Training throughput on {name} ({t['steps']} steps, batch 32): pseudorel {t['ours_pairs_per_s']} "
                 f"pairs/s vs plain sentence-transformers {t['plain_st_pairs_per_s']} pairs/s ({t['speedup']}x).",
             ]
+        if "llm_queries" in block:
+            q = block["llm_queries"]
+            lines += [
+                "",
+                f"LLM-written queries on {name} ('{q['domain']}' framing, {q['budget_minutes']:g}-minute budget): "
+                f"{q['generated']} for {q['documents']} documents in {q['wall_seconds']:.0f} s "
+                f"({q['duplicates']} duplicates, {q['failed']} failed). First ones: "
+                + "; ".join(f"*{text}*" for text in q["examples"][:3]),
+            ]
         for key in [k for k in block if k.startswith("adapt_command")]:
             a = block[key]
             stages = ", ".join(f"{k} {v:.0f} s" for k, v in a["stage_seconds"].items())
