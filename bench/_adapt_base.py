@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
 from _report import SHARED_DATA, Report
 
 from pseudorel.data import load_beir
@@ -83,6 +84,18 @@ class AdaptBench:
             test = paired_test(base, scores, "nDCG@10")
             self.results[name][key]["vs_zero_shot_p"] = round(test.p_value, 4)
         self.save()
+
+
+def gold_labels(queries: list[Query], qrels: dict) -> pd.DataFrame:
+    """SUPERVISED: a label table of ``queries`` from human qrels, each positive label 1.0 (the
+    query tower spreads a query's target equally over its positives)."""
+    rows = [
+        {"query_id": q.id, "query_text": q.text, "query_source": "log", "doc_id": d, "label": 1.0}
+        for q in queries
+        for d, grade in qrels.get(q.id, {}).items()
+        if grade > 0
+    ]
+    return pd.DataFrame(rows)
 
 
 def evaluate_dev(dev, model: str) -> dict:

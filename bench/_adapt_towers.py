@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from _adapt_base import BASE, WORK, evaluate_dev
+from _adapt_base import BASE, WORK, evaluate_dev, gold_labels
 
 from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.evaluation import evaluate_run
@@ -81,14 +81,7 @@ class TowerExperiments:
         _, train = self.dataset(name)
         frame, _, _, _ = self.tower_inputs(name, unlabeled=True, synthetic=True)
         qrels = load_beir(SHARED_DATA / name, splits=["train"]).qrels["train"]  # SUPERVISED: gold train labels
-        gold = pd.DataFrame(
-            [
-                {"query_id": q.id, "query_text": q.text, "query_source": "log", "doc_id": d, "label": 1.0}
-                for q in train
-                for d, grade in qrels.get(q.id, {}).items()
-                if grade > 0
-            ]
-        )
+        gold = gold_labels(train, qrels)
         synthetic = frame[frame["query_source"] != "log"][gold.columns]
         card = {"teacher": "SUPERVISED: human train qrels", "queries": "train queries"}
         self.query_tower(name, "supervised_query_tower_gold", gold, card)

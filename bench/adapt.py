@@ -46,11 +46,13 @@ EXPERIMENTS = [
     "cranfield_dev_scale",
     "cranfield_dev_linear_adapter",
     "cranfield_dev_titles",
+    "cranfield_dev_label_source",
     "stronger_teacher",
     "fit_gap",
     "query_tower_seeds",
     "llm_queries_scifact",
     "supervised_query_tower",
+    "query_tower_train_only",
     "query_tower_scifact",
     "query_tower_nfcorpus",
     "query_tower_lr_scifact",
@@ -94,6 +96,7 @@ def main() -> None:
         "cranfield_dev_scale": bench.cranfield_dev_scale,
         "cranfield_dev_linear_adapter": bench.cranfield_dev_linear_adapter,
         "cranfield_dev_titles": bench.cranfield_dev_titles,
+        "cranfield_dev_label_source": bench.cranfield_dev_label_source,
         "stronger_teacher": lambda: (bench.stronger_teacher("scifact"), bench.stronger_teacher("nfcorpus")),
         "query_tower_scifact": lambda: (
             bench.query_tower_runs("scifact"),
@@ -132,6 +135,8 @@ def main() -> None:
         "llm_queries_scifact": lambda: bench.llm_query_runs("scifact", "claim", args.llm_minutes),
         # SUPERVISED: the query tower on the train queries' human qrels (the upper bound)
         "supervised_query_tower": lambda: bench.supervised_query_tower("scifact"),
+        # the teacher's labels on the train queries alone (no synthetic queries): label-free
+        "query_tower_train_only": lambda: bench.query_tower_runs("scifact", synthetic=False),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),
