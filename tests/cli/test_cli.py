@@ -109,46 +109,24 @@ def test_label_needs_queries(monkeypatch, capsys, tmp_path):
     assert code == 2 and "no queries" in err
 
 
-def test_adapt_rejects_a_non_positive_time_budget(monkeypatch, capsys, tmp_path):
-    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--time-budget", "0")
-    code, _, err = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--time-budget must be a positive number of minutes" in err
-    assert not (tmp_path / "out").exists()
-
-
-def test_adapt_rejects_an_unknown_tower(monkeypatch, capsys, tmp_path):
-    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--tower", "document")
-    code, _, err = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--tower must be one of query, query+document, both" in err
-    assert not (tmp_path / "out").exists()
-
-
-def test_adapt_rejects_an_unknown_loss_before_any_work(monkeypatch, capsys, tmp_path):
-    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--tower", "both", "--loss", "hinge")
-    code, _, err = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--loss: unknown loss 'hinge'" in err
-    assert not (tmp_path / "out").exists()
-
-
-def test_adapt_llm_queries_need_an_llm(monkeypatch, capsys, tmp_path):
-    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--llm-queries", "10")
-    code, _, stderr = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--llm-queries needs --llm" in stderr
-    assert not (tmp_path / "out").exists()
-
-
-def test_adapt_rejects_zero_synthetic_queries_per_document(monkeypatch, capsys, tmp_path):
-    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--synthetic-per-document", "0")
-    code, _, err = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--synthetic-per-document must be at least 1" in err
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.parametrize("rates", ["5e-5,fast", "5e-5,-1"])
-def test_adapt_rejects_bad_learning_rates(monkeypatch, capsys, tmp_path, rates):
-    args = ("adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), "--learning-rates", rates)
-    code, _, err = run_cli(monkeypatch, capsys, *args)
-    assert code == 2 and "--learning-rates must be" in err and rates in err
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--time-budget", "0"), "--time-budget must be a positive number of minutes"),
+        (("--tower", "document"), "--tower must be one of query, query+document, both"),
+        (("--tower", "both", "--loss", "hinge"), "--loss: unknown loss 'hinge'"),
+        (("--llm-queries", "10"), "--llm-queries needs --llm"),
+        (("--synthetic-per-document", "0"), "--synthetic-per-document must be at least 1"),
+        (("--judge-domain", "poem"), "--judge-domain must be one of generic, claim"),
+        (("--learning-rates", "5e-5,fast"), "--learning-rates must be comma-separated numbers, got '5e-5,fast'"),
+        (("--learning-rates", "5e-5,-1"), "--learning-rates must be"),
+    ],
+)
+def test_adapt_rejects_bad_options_before_any_work(monkeypatch, capsys, tmp_path, options, message):
+    code, _, err = run_cli(
+        monkeypatch, capsys, "adapt", "--dataset", "tiny", "--output", str(tmp_path / "out"), *options
+    )
+    assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
 
