@@ -159,7 +159,7 @@ def markdown(results: dict) -> str:
             lines += [
                 "",
                 f"LLM-written queries on {name} ('{q['domain']}' framing, {q['budget_minutes']:g}-minute budget): "
-                f"{q['generated']} for {q['documents']} documents in {q['wall_seconds']:.0f} s "
+                f"{q['generated']} for {q['documents']} documents in {q['seconds']:.0f} s "
                 f"({q['duplicates']} duplicates, {q['failed']} failed). First ones: "
                 + "; ".join(f"*{text}*" for text in q["examples"][:3]),
             ]

@@ -5,7 +5,6 @@ trains on them beside the cheap synthetic queries (and the train queries as text
 from __future__ import annotations
 
 import random
-import time
 
 from _adapt_base import WORK
 
@@ -26,12 +25,10 @@ class LLMQueryExperiments:
         order = sorted(corpus_only.corpus)
         random.Random(0).shuffle(order)
         backend = make_backend(LLM, WORK / name / "llm-queries-cache.sqlite")
-        start = time.perf_counter()
         queries, stats = llm_queries(
             backend, corpus_only.corpus, order, max_words=120, max_seconds=minutes * 60, domain=domain, progress=True
         )
         stats = {**stats, "domain": domain, "budget_minutes": minutes}
-        stats["wall_seconds"] = round(time.perf_counter() - start, 1)
         stats["documents"] = len({q.doc_id for q in queries})
         stats["examples"] = [q.text for q in queries[:5]]
         self.results.setdefault(name, {})["llm_queries"] = stats

@@ -88,6 +88,31 @@ class TowerExperiments:
         card = {**card, "queries": "train queries (human qrels) + synthetic (pseudo-labels), every document"}
         self.query_tower(name, "supervised_query_tower_gold_synthetic", pd.concat([gold, synthetic]), card)
 
+    def train_test_overlap(self, name: str, draws: int = 200) -> None:
+        """Why train qrels help so much more than any teacher (an analysis of qrels, no training):
+        how many test queries have a relevant document that is also relevant to some train
+        query, against the same count for relevant documents drawn at random from the corpus."""
+        import random
+
+        from _report import SHARED_DATA
+
+        from pseudorel.data import load_beir
+
+        data = load_beir(SHARED_DATA / name, splits=["train", "test"])
+        positives = [{d for d, g in judged.items() if g > 0} for judged in data.qrels["test"].values()]
+        positives = [p for p in positives if p]
+        seen = {d for judged in data.qrels["train"].values() for d, g in judged.items() if g > 0}
+        rng, docs = random.Random(0), sorted(data.corpus)
+        chance = sum(bool(set(rng.sample(docs, len(p))) & seen) for _ in range(draws) for p in positives)
+        self.results.setdefault(name, {})["train_test_overlap"] = {
+            "test_queries": len(positives),
+            "sharing_a_train_positive": sum(bool(p & seen) for p in positives),
+            "expected_at_random": round(chance / draws, 1),
+            "train_positive_documents": len(seen),
+        }
+        self.save()
+        print(name, self.results[name]["train_test_overlap"], flush=True)
+
     def fit_gap(self, name: str, key: str, sample: int = 1000) -> None:
         """How much better the trained query tower ``key`` fits its training queries than its
         held-out ones: teacher-label likelihood against the frozen index (no qrels), untrained

@@ -53,6 +53,7 @@ EXPERIMENTS = [
     "llm_queries_scifact",
     "supervised_query_tower",
     "query_tower_train_only",
+    "train_test_overlap",
     "query_tower_scifact",
     "query_tower_nfcorpus",
     "query_tower_lr_scifact",
@@ -137,6 +138,8 @@ def main() -> None:
         "supervised_query_tower": lambda: bench.supervised_query_tower("scifact"),
         # the teacher's labels on the train queries alone (no synthetic queries): label-free
         "query_tower_train_only": lambda: bench.query_tower_runs("scifact", synthetic=False),
+        # how many test queries share a relevant document with the train qrels (qrels analysis)
+        "train_test_overlap": lambda: (bench.train_test_overlap("scifact"), bench.train_test_overlap("nfcorpus")),
         "losses": lambda: bench.losses("scifact"),
         "supervised": lambda: bench.supervised("scifact"),
         "nfcorpus": lambda: (bench.baselines("nfcorpus"), bench.unlabeled("nfcorpus")),

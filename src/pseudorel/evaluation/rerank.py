@@ -18,7 +18,8 @@ def rerank_run(run: Run, queries: dict[str, str], corpus: dict[str, Document], m
     for (qid, doc_id), score in zip(pairs, scores, strict=True):
         out.setdefault(qid, {})[doc_id] = float(score)
     for qid, docs in ranked.items():
-        floor = min(out[qid].values(), default=0.0)
+        reranked = out.setdefault(qid, {})
+        floor = min(reranked.values(), default=0.0)
         for position, doc_id in enumerate(docs[depth:], start=1):
-            out[qid][doc_id] = floor - position
+            reranked[doc_id] = floor - position
     return out
