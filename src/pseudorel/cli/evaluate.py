@@ -36,8 +36,7 @@ def evaluate(
     if rerank_depth < 1:
         raise UsageError(f"--rerank-depth must be at least 1, got {rerank_depth}")
     dense = {"batch_size": batch_size, "precision": precision, "use_cache": not no_cache}
-    reranking = {"rerank": rerank, "rerank_depth": rerank_depth}
-    options = {**reranking, **({} if retriever == "bm25" else dense)}
+    options = {"rerank": rerank, "rerank_depth": rerank_depth, **({} if retriever == "bm25" else dense)}
     report = evaluate_retriever(dataset, retriever, split=split, top_k=top_k, **options)
     _print_metrics(f"{report.dataset} / {report.split} / {report.retriever}", report.evaluation.aggregate)
     if output is not None:
