@@ -65,3 +65,32 @@ def tiny_model_path(tmp_path_factory) -> Path:
     out = root / "st"
     model.save(str(out))
     return out
+
+
+@pytest.fixture
+def labelled(tmp_path, tiny_dataset_path):
+    """The tiny corpus and its pseudo-label table (BM25 teacher, real and synthetic queries)."""
+    from pseudorel.data import load_beir
+    from pseudorel.labels.pipeline import LabelSettings, label_pairs
+    from pseudorel.queries import Query, synthetic_queries
+
+    ds = load_beir(tiny_dataset_path, splits=[])
+    queries = [Query(q, t) for q, t in ds.queries.items()] + synthetic_queries(ds.corpus, ("title", "ict"))
+    frame, _ = label_pairs(ds.corpus, queries, LabelSettings(retrievers=("bm25",)), tmp_path / "w", progress=False)
+    return ds.corpus, frame
+
+
+@pytest.fixture
+def system_folder(tmp_path, tiny_dataset_path, tiny_model_path):
+    """A system folder: BM25 + the random tiny bi-encoder (copied in as ``retriever``), interpolated."""
+    import shutil
+
+    from pseudorel.data import load_beir
+    from pseudorel.system import FirstStage, SearchSystem, SystemSpec
+
+    ds = load_beir(tiny_dataset_path, splits=[])
+    folder = tmp_path / "system"
+    shutil.copytree(tiny_model_path, folder / "retriever")
+    spec = SystemSpec(first_stage=FirstStage(dense="retriever", fusion="interpolate", weights=(0.6, 0.4)))
+    SearchSystem(spec, ds.corpus, folder).save(folder)
+    return folder

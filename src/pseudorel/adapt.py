@@ -14,7 +14,11 @@ Stages, each cached under the output folder and skipped when its result exists:
    built with the base model stays valid); ``retriever_tower="query+document"`` then trains the
    document tower against the frozen training queries (``query_tower/`` holds the first stage);
    ``retriever_tower="both"`` fine-tunes the whole model on (query, positive, negatives);
-6. report: timings, and test-set metrics when the caller passes qrels (evaluation only).
+6. system: BM25 fused with the retriever, then the reranker, each part kept only if held-out
+   pseudo-labels (queries no student trained on) say it beats what it replaces; the output
+   folder becomes a system folder (``system.json``, ``corpus.jsonl``) for ``pseudorel search``;
+7. report: timings, the guard's decisions, and test-set metrics when the caller passes qrels
+   (evaluation only).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pseudorel.data.types import Dataset, Document
 from pseudorel.labels.pipeline import LabelSettings, label_pairs
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
+from pseudorel.system.guard import GuardSettings, held_out_query_ids
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
@@ -66,6 +71,7 @@ class AdaptSettings:
     # wall-clock budget in seconds for queries, labels and training (evaluation comes after):
     # the reranker may use RERANKER_SHARE of what is left when it starts, the retriever the rest
     time_budget_s: float | None = None
+    guard: GuardSettings = field(default_factory=GuardSettings)  # held-out queries that judge each part
     seed: int = 0
 
 
@@ -129,6 +135,10 @@ def adapt(
         report["label_stats"] = stats
     _stage(report, "labels", start)
 
+    held_out = held_out_query_ids(labels, settings.guard)
+    all_labels, labels = labels, labels[~labels["query_id"].isin(set(held_out))].reset_index(drop=True)
+    report["held_out_queries"] = len(held_out)
+
     reranker_path = output / "reranker"
     if settings.reranker is not None:
         start = time.perf_counter()
@@ -158,6 +168,10 @@ def adapt(
     report["examples"] = train_retriever(labels, corpus, retriever_path, budgeted, teacher, query_stage)
     _stage(report, "retriever", start)
 
+    start = time.perf_counter()
+    report["system"] = build_system(corpus, all_labels, held_out, output, settings)
+    _stage(report, "system", start)
+
     if evaluation is not None and split in evaluation.qrels:
         start = time.perf_counter()
         report["evaluation"] = evaluate_students(evaluation, output, split, settings)
@@ -166,6 +180,26 @@ def adapt(
     with atomic_write(output / "report.json") as f:
         json.dump(report, f, indent=2, default=str)
     return report
+
+
+def build_system(
+    corpus: dict[str, Document], labels: pd.DataFrame, held_out: list[str], output: Path, settings: AdaptSettings
+) -> dict:
+    """Let the guard choose the system's parts on the held-out queries and save the output
+    folder as a system folder; returns what was shipped and what was dropped, and why."""
+    from pseudorel.system import SearchSystem
+    from pseudorel.system.select import select_system
+
+    reranker = "reranker" if settings.reranker is not None else None
+    spec, decisions = select_system(
+        corpus, labels, held_out, output, settings.base_model, "retriever", reranker, settings.guard
+    )
+    SearchSystem(spec, corpus, output).save(output)
+    return {
+        "shipped": spec.describe(),
+        "dropped": [d.part for d in decisions if not d.kept and d.part != "system"],
+        "decisions": [d.as_dict() for d in decisions],
+    }
 
 
 def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=None) -> list[Query]:
@@ -271,22 +305,35 @@ def relabel_with_reranker(
 
 
 def evaluate_students(dataset: Dataset, output: Path, split: str, settings: AdaptSettings) -> dict:
-    """Test metrics of the zero-shot model, the adapted retriever and the reranker (qrels read here only)."""
+    """Test metrics of the zero-shot model and hybrid, the adapted retriever, the reranker on
+    BM25 and the shipped system (qrels read here only)."""
     from pseudorel.evaluation.metrics import evaluate_run
     from pseudorel.evaluation.rerank import rerank_run
     from pseudorel.retrieval.bm25 import BM25Retriever
     from pseudorel.retrieval.dense import DenseRetriever
+    from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+    from pseudorel.system import SearchSystem
 
     queries = dataset.split_queries(split)
     qrels = dataset.qrels[split]
     result = {}
-    runs = {
-        "zero_shot": DenseRetriever(dataset.corpus, model=settings.base_model).search(queries, 100),
-        "retriever": DenseRetriever(dataset.corpus, model=str(output / "retriever")).search(queries, 100),
-        "bm25": BM25Retriever(dataset.corpus).search(queries, 100),
+    retrievers = {
+        "bm25": BM25Retriever(dataset.corpus),
+        settings.base_model: DenseRetriever(dataset.corpus, model=settings.base_model),
+        "retriever": DenseRetriever(dataset.corpus, model=str(output / "retriever")),
     }
-    if (output / "reranker" / "config.json").is_file():
+    runs = {
+        "zero_shot": retrievers[settings.base_model].search(queries, 100),
+        "retriever": retrievers["retriever"].search(queries, 100),
+        "bm25": retrievers["bm25"].search(queries, 100),
+    }
+    runs["hybrid_zero_shot"] = reciprocal_rank_fusion([runs["bm25"], runs["zero_shot"]])
+    runs["hybrid_retriever"] = reciprocal_rank_fusion([runs["bm25"], runs["retriever"]])
+    if settings.reranker is not None and (output / "reranker" / "config.json").is_file():
         runs["bm25+reranker"] = rerank_run(runs["bm25"], queries, dataset.corpus, str(output / "reranker"))
+    if (output / "system.json").is_file():
+        system = SearchSystem.load(output, retrievers=retrievers)
+        runs["system"] = system.search(queries, 100)
     for name, run in runs.items():
         result[name] = evaluate_run(qrels, run).aggregate
     return result

@@ -203,3 +203,30 @@ def test_queries_command_with_llm(monkeypatch, capsys, tmp_path):
         assert code == 2 and "--llm-domain must be one of generic, claim" in stderr and "Traceback" not in stderr
     finally:
         server.shutdown()
+
+
+def test_search_and_evaluate_a_system_folder(monkeypatch, capsys, tmp_path, system_folder):
+    code, out, _ = run_cli(monkeypatch, capsys, "search", "--system", str(system_folder), "--query", "coffee liver")
+    assert code == 0 and out.startswith("q1: coffee liver") and "d3" in out.splitlines()[1]
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "search", "--system", str(system_folder), "--query", "bones", "--top-k", "2", "--json"
+    )
+    assert code == 0 and len(json.loads(out)["hits"]) == 2
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--system", str(system_folder), "--output", str(tmp_path)
+    )
+    assert code == 0 and "system: bm25 + dense:retriever" in out
+    assert json.loads((tmp_path / "metrics.json").read_text())["nDCG@10"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "--system", "{tmp}"], "give --query"),
+        (["search", "--system", "{tmp}", "--query", "x"], "no system.json"),
+        (["search", "--system", "{tmp}", "--query", "x", "--top-k", "0"], "--top-k must be at least 1"),
+    ],
+)
+def test_search_rejects_bad_input(monkeypatch, capsys, tmp_path, args, message):
+    code, _, err = run_cli(monkeypatch, capsys, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert code == 2 and message in err

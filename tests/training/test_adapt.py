@@ -10,6 +10,7 @@ from pseudorel.data import load_beir
 from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.llm import CachedBackend, OpenAIChatBackend, ResponseCache
 from pseudorel.queries import Query
+from pseudorel.system import SearchSystem
 from pseudorel.training.bi_encoder import TrainSettings
 from pseudorel.training.cross_encoder import CrossTrainSettings
 from pseudorel.training.document_tower import DocumentTowerSettings
@@ -44,7 +45,17 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
         assert (out / "retriever" / "modules.json").is_file() and (out / "reranker" / "config.json").is_file()
         assert report["queries"] == {"unlabeled": 5, "synthetic": 22, "llm": 2}
         assert report["label_stats"]["llm"]["judged"] == 5 and len(state.requests) == 2 + 5  # written + judged
-        assert set(report["evaluation"]) == {"zero_shot", "retriever", "bm25", "bm25+reranker"}
+        assert set(report["evaluation"]) == {
+            *("zero_shot", "retriever", "bm25", "bm25+reranker"),
+            *("hybrid_zero_shot", "hybrid_retriever", "system"),
+        }
+        # the output folder is a system folder; the guard judged every part on held-out queries
+        assert (out / "system.json").is_file() and (out / "corpus.jsonl").is_file()
+        assert [d["part"] for d in report["system"]["decisions"]][:3] == ["dense tower", "fusion", "reranker"]
+        assert report["held_out_queries"] >= 3
+        shipped = SearchSystem.load(out)
+        assert shipped.spec.describe() == report["system"]["shipped"]
+        assert set(report["system"]["dropped"]) == {d["part"] for d in report["system"]["decisions"] if not d["kept"]}
         card = json.loads((out / "retriever" / "pseudorel.json").read_text())
         assert card["teacher"] == "cross-encoder student" and card["architecture"].startswith("query tower")
         assert elapsed < 60

@@ -28,6 +28,9 @@ def evaluate(
         str | None, typer.Option(help="A cross-encoder folder (e.g. adapt's reranker/) that reorders the top hits.")
     ] = None,
     rerank_depth: Annotated[int, typer.Option(help="Hits per query the reranker reads.")] = 100,
+    system: Annotated[
+        Path | None, typer.Option(help="A system folder made by pseudorel adapt, instead of --retriever.")
+    ] = None,
 ) -> None:
     """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""
     from pseudorel.errors import UsageError
@@ -37,7 +40,14 @@ def evaluate(
         raise UsageError(f"--rerank-depth must be at least 1, got {rerank_depth}")
     dense = {"batch_size": batch_size, "precision": precision, "use_cache": not no_cache}
     options = {"rerank": rerank, "rerank_depth": rerank_depth, **({} if retriever == "bm25" else dense)}
-    report = evaluate_retriever(dataset, retriever, split=split, top_k=top_k, **options)
+    if system is not None:
+        from pseudorel.evaluation.runner import evaluate_system
+
+        if rerank is not None:
+            raise UsageError("--rerank does not combine with --system (the system has its own reranker)")
+        report = evaluate_system(dataset, system, split=split, top_k=top_k)
+    else:
+        report = evaluate_retriever(dataset, retriever, split=split, top_k=top_k, **options)
     _print_metrics(f"{report.dataset} / {report.split} / {report.retriever}", report.evaluation.aggregate)
     if output is not None:
         paths = save_report(report, output)

@@ -65,6 +65,30 @@ def evaluate_retriever(
     return RetrievalReport(data.name, name, split, run, evaluation, seconds)
 
 
+def evaluate_system(
+    dataset: str | Dataset, system: str | Path, split: str = "test", top_k: int = 100, measures=DEFAULT_MEASURES
+) -> RetrievalReport:
+    """A saved system (``pseudorel adapt``'s folder) on the judged queries of ``split``; the
+    dataset's corpus must be the one the system was built on."""
+    from pseudorel.labels.pipeline import corpus_digest
+    from pseudorel.system import SearchSystem
+
+    start = time.perf_counter()
+    engine = SearchSystem.load(system)
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, splits=[split])
+    if split not in data.qrels:
+        raise InputError(data.path, f"dataset has no qrels for split '{split}'")
+    if corpus_digest(data.corpus) != engine.spec.corpus_digest:
+        raise InputError(system, f"the system was built on another corpus than {data.name}'s")
+    queries = data.split_queries(split)
+    seconds = {"load": time.perf_counter() - start}
+    start = time.perf_counter()
+    run = engine.search(queries, top_k)
+    seconds["search"] = time.perf_counter() - start
+    evaluation = evaluate_run(data.qrels[split], run, measures)
+    return RetrievalReport(data.name, f"system: {engine.spec.describe()}", split, run, evaluation, seconds)
+
+
 def save_report(report: RetrievalReport, output: str | Path) -> dict[str, Path]:
     """Write ``run.trec``, ``metrics.json`` (flat) and ``per_query.tsv`` under ``output``."""
     output = Path(output)

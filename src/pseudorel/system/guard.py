@@ -1,0 +1,110 @@
+"""The no-harm guard: held-out pseudo-labels decide whether a learned part replaces what it
+would replace. Reads no qrels.
+
+The held-out queries are a seeded sample of the label table's queries (real and synthetic
+sampled separately, so real queries are represented where there are any) that no student
+trains on. A system's score on one of them is nDCG@k with the teacher's label of each
+candidate as its gain (pseudo-nDCG); a part is kept only if it raises the mean and a paired
+randomization test puts the gain past ``alpha`` (one-sided).
+
+Caveat, stated because it shapes every decision: the labels come from the teacher, so a part
+can only win by agreeing with the teacher more than what it replaces. With the default teacher
+(BM25 + the zero-shot dense model, fused) the zero-shot hybrid *is* the teacher's ranking on
+real queries; a learned part then has to earn its place on the synthetic queries' source
+documents, or on whatever a stronger teacher (an LLM judge, a larger embedder) adds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from pseudorel.data.types import Run
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    fraction: float = 0.1  # of the real and of the synthetic queries, each
+    max_queries: int = 200
+    alpha: float = 0.05  # one-sided significance a part must reach to replace another
+    k: int = 10
+    seed: int = 0
+
+
+@dataclass
+class Decision:
+    part: str
+    candidate: str
+    baseline: str
+    score: float
+    baseline_score: float
+    p_value: float
+    kept: bool
+    reason: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def held_out_query_ids(labels: pd.DataFrame, settings: GuardSettings) -> list[str]:
+    """A seeded sample of the label table's queries: ``fraction`` of the real ones (at most half
+    of ``max_queries``) and of the synthetic ones (the rest)."""
+    first = labels.drop_duplicates("query_id")
+    real = sorted(first.loc[first["query_source"] == "log", "query_id"])
+    synthetic = sorted(first.loc[first["query_source"] != "log", "query_id"])
+    rng = random.Random(settings.seed)
+    n_real = min(math.ceil(len(real) * settings.fraction), settings.max_queries // 2) if real else 0
+    n_syn = min(math.ceil(len(synthetic) * settings.fraction), settings.max_queries - n_real) if synthetic else 0
+    return sorted(rng.sample(real, n_real) + rng.sample(synthetic, n_syn))
+
+
+def pseudo_qrels(labels: pd.DataFrame, query_ids) -> dict[str, dict[str, float]]:
+    """The teacher's label of every candidate of ``query_ids``, as graded gains."""
+    rows = labels[labels["query_id"].isin(set(query_ids))].dropna(subset=["label"])
+    out: dict[str, dict[str, float]] = {}
+    for qid, doc_id, label in zip(rows["query_id"], rows["doc_id"], rows["label"], strict=True):
+        out.setdefault(qid, {})[doc_id] = float(label)
+    return out
+
+
+def pseudo_ndcg(run: Run, qrels: dict[str, dict[str, float]], k: int = 10) -> dict[str, float]:
+    """Per query of ``qrels``: nDCG@k of ``run`` with the pseudo-labels as gains (0 for an
+    unlabelled document; a query the run misses scores 0)."""
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    scores = {}
+    for qid, gains in qrels.items():
+        docs = run.get(qid, {})
+        top = sorted(docs, key=lambda d: (-docs[d], d))[:k]
+        dcg = sum(gains.get(d, 0.0) * discounts[i] for i, d in enumerate(top))
+        ideal = sorted(gains.values(), reverse=True)[:k]
+        idcg = float(np.dot(ideal, discounts[: len(ideal)]))
+        scores[qid] = dcg / idcg if idcg > 0 else 0.0
+    return scores
+
+
+def mean(scores: dict[str, float]) -> float:
+    return float(np.mean(list(scores.values()))) if scores else 0.0
+
+
+def decide(
+    part: str, candidate: str, scores: dict[str, float], baseline: str, base: dict[str, float], alpha: float
+) -> Decision:
+    """Keep ``candidate`` over ``baseline`` only if it is better on the held-out pseudo-labels
+    with one-sided p < ``alpha`` (paired randomization test)."""
+    from pseudorel.evaluation.significance import paired_test
+
+    test = paired_test(base, scores, "pseudo-nDCG")
+    better = test.delta > 0
+    p = test.p_value / 2 if better else 1 - test.p_value / 2
+    kept = better and p < alpha
+    verdict = "kept" if kept else "dropped"
+    why = "better" if kept else ("not significantly better" if better else "not better")
+    reason = (
+        f"held-out pseudo-nDCG {test.mean_b:.4f} vs {test.mean_a:.4f} for {baseline} "
+        f"({test.n_queries} queries, one-sided p = {p:.3g}): {why}, {verdict}"
+    )
+    return Decision(part, candidate, baseline, test.mean_b, test.mean_a, p, kept, reason)

@@ -1,0 +1,109 @@
+"""Run a saved search system: BM25 and a dense model fused, then optionally reranked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pseudorel.data.types import Document, Run
+from pseudorel.errors import InputError
+from pseudorel.retrieval.fusion import fuse
+from pseudorel.system.spec import FirstStage, SystemSpec
+
+
+def corpus_digest(corpus: dict[str, Document]) -> str:
+    from pseudorel.labels.pipeline import corpus_digest as digest
+
+    return digest(corpus)
+
+
+class SearchSystem:
+    """A system folder (``system.json``, ``corpus.jsonl`` and the models it names) made searchable.
+
+    ``retrievers`` lets a caller that already holds built retrievers (keyed ``"bm25"`` or by
+    dense model name) share them instead of indexing the corpus again.
+    """
+
+    def __init__(
+        self,
+        spec: SystemSpec,
+        corpus: dict[str, Document],
+        folder: str | Path | None = None,
+        retrievers: dict | None = None,
+        progress: bool = False,
+    ):
+        self.spec, self.corpus, self.progress = spec, corpus, progress
+        self.folder = Path(folder) if folder is not None else None
+        self._retrievers = dict(retrievers or {})
+        self._reranker = None
+
+    @classmethod
+    def load(cls, folder: str | Path, progress: bool = False, retrievers: dict | None = None) -> SearchSystem:
+        from pseudorel.data.readers import read_corpus
+
+        folder = Path(folder)
+        spec = SystemSpec.load(folder)
+        corpus_path = folder / spec.corpus
+        if not corpus_path.is_file():
+            raise InputError(corpus_path, "the system's corpus is missing")
+        corpus = read_corpus(corpus_path)
+        if spec.corpus_digest and corpus_digest(corpus) != spec.corpus_digest:
+            raise InputError(corpus_path, "corpus does not match the digest in system.json (changed after adapt?)")
+        for model in (spec.first_stage.dense, spec.reranker.model if spec.reranker else None):
+            if model is not None and (folder / model).exists() and not any((folder / model).iterdir()):
+                raise InputError(folder / model, "model folder is empty")
+        return cls(spec, corpus, folder, retrievers, progress)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``system.json`` and the corpus into ``folder`` (the models must already be there)."""
+        from pseudorel.data.writers import write_corpus
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_corpus(self.corpus, folder / self.spec.corpus)
+        self.spec.corpus_digest = corpus_digest(self.corpus)
+        return self.spec.save(folder)
+
+    def _model_path(self, model: str) -> str:
+        if self.folder is not None and (self.folder / model).exists():
+            return str(self.folder / model)
+        return model
+
+    def retriever(self, name: str):
+        """The BM25 retriever (``"bm25"``) or a dense one for a model name/path, built once."""
+        if name not in self._retrievers:
+            from pseudorel.retrieval.bm25 import BM25Retriever
+            from pseudorel.retrieval.dense import DenseRetriever
+
+            if name == "bm25":
+                self._retrievers[name] = BM25Retriever(self.corpus)
+            else:
+                self._retrievers[name] = DenseRetriever(self.corpus, self._model_path(name), progress=self.progress)
+        return self._retrievers[name]
+
+    def first_stage(self, queries: dict[str, str], top_k: int = 100) -> Run:
+        return first_stage_run(self.spec.first_stage, self.retriever, queries, top_k)
+
+    def search(self, queries: dict[str, str], top_k: int = 100) -> Run:
+        """Each query's top ``top_k`` documents with scores (higher is better)."""
+        stage = self.spec.first_stage
+        run = self.first_stage(queries, max(top_k, stage.depth))
+        rerank = self.spec.reranker
+        if rerank is not None:
+            from pseudorel.evaluation.rerank import blend, cross_encoder_scores
+            from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
+
+            if self._reranker is None:
+                self._reranker = CrossEncoderTeacher(self._model_path(rerank.model))
+            scores = cross_encoder_scores(run, queries, self.corpus, self._reranker, rerank.depth, self.progress)
+            run = blend(run, scores, rerank.depth, rerank.weight)
+        return {qid: dict(sorted(docs.items(), key=lambda x: (-x[1], x[0]))[:top_k]) for qid, docs in run.items()}
+
+
+def first_stage_run(stage: FirstStage, retriever, queries: dict[str, str], top_k: int = 100) -> Run:
+    """The fused first stage; ``retriever(name)`` returns a built retriever by name."""
+    depth = max(stage.depth, top_k)
+    sparse = retriever("bm25").search(queries, depth)
+    if stage.dense is None:
+        return sparse
+    dense = retriever(stage.dense).search(queries, depth)
+    return fuse([sparse, dense], stage.fusion, stage.weights, top_k=top_k)

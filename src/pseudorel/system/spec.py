@@ -1,0 +1,99 @@
+"""``system.json``: which parts a search system has and how they are put together."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pseudorel._io import atomic_write
+from pseudorel.errors import InputError
+from pseudorel.retrieval.fusion import FUSION_METHODS
+
+SPEC_FILE = "system.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FirstStage:
+    """BM25 and a dense model fused (``dense=None``: BM25 alone), each searched to ``depth``.
+
+    ``weights`` are (BM25, dense); ``fusion`` is ``rrf`` or ``interpolate`` (min-max scores).
+    A ``dense`` path is relative to the system folder; anything else is a model name.
+    """
+
+    dense: str | None = "all-MiniLM-L6-v2"
+    fusion: str = "rrf"
+    weights: tuple[float, float] = (1.0, 1.0)
+    depth: int = 100
+
+    def describe(self) -> str:
+        if self.dense is None:
+            return "bm25"
+        return f"bm25 + dense:{self.dense} ({self.fusion}, weights {self.weights[0]:g}/{self.weights[1]:g})"
+
+
+@dataclass(frozen=True)
+class RerankStage:
+    """A cross-encoder reads each query's top ``depth``; its min-max normalised score is mixed
+    with the first stage's as ``weight * reranker + (1 - weight) * first stage``."""
+
+    model: str
+    depth: int = 50
+    weight: float = 1.0
+
+    def describe(self) -> str:
+        return f"rerank top {self.depth} by {self.model} (weight {self.weight:g})"
+
+
+@dataclass
+class SystemSpec:
+    first_stage: FirstStage = field(default_factory=FirstStage)
+    reranker: RerankStage | None = None
+    corpus: str = "corpus.jsonl"  # relative to the system folder
+    corpus_digest: str = ""
+    decisions: list[dict] = field(default_factory=list)  # the guard's record, for the reader
+    format: int = FORMAT
+
+    def describe(self) -> str:
+        parts = [self.first_stage.describe()]
+        if self.reranker is not None:
+            parts.append(self.reranker.describe())
+        return " >> ".join(parts)
+
+    def save(self, folder: str | Path) -> Path:
+        path = Path(folder) / SPEC_FILE
+        with atomic_write(path) as f:
+            json.dump(asdict(self), f, indent=2)
+            f.write("\n")
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> SystemSpec:
+        path = Path(folder) / SPEC_FILE
+        if not path.is_file():
+            raise InputError(folder, f"not a system folder (no {SPEC_FILE}); make one with pseudorel adapt")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if raw.get("format") != FORMAT:
+                raise ValueError(f"format {raw.get('format')} is not {FORMAT}")
+            first = raw["first_stage"]
+            first_stage = FirstStage(
+                first["dense"], first["fusion"], tuple(float(w) for w in first["weights"]), int(first["depth"])
+            )
+            rerank = raw.get("reranker")
+            reranker = None if rerank is None else RerankStage(rerank["model"], int(rerank["depth"]), rerank["weight"])
+            spec = cls(first_stage, reranker, raw["corpus"], raw.get("corpus_digest", ""), raw.get("decisions", []))
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(path, f"malformed system spec: {e}") from None
+        spec.validate(path)
+        return spec
+
+    def validate(self, path: str | Path) -> None:
+        first = self.first_stage
+        if first.fusion not in FUSION_METHODS:
+            raise InputError(path, f"unknown fusion '{first.fusion}' ({', '.join(FUSION_METHODS)})")
+        if len(first.weights) != 2 or first.depth < 1:
+            raise InputError(path, "first_stage needs two weights and a depth of at least 1")
+        if self.reranker is not None and not (self.reranker.depth >= 1 and 0 < self.reranker.weight <= 1):
+            raise InputError(path, "reranker needs a depth of at least 1 and a weight in (0, 1]")
