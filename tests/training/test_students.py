@@ -1,6 +1,7 @@
 """Bi-encoder and cross-encoder students trained on pseudo-labels of the tiny fixture."""
 
 import json
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -63,7 +64,8 @@ def test_bi_encoder_trains_and_saves_in_st_format(labelled, tiny_model_path, tmp
     assert not (out / "checkpoints").exists()
 
 
-def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path, tmp_path, monkeypatch):
+@pytest.mark.parametrize("half_written", [False, True])
+def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path, tmp_path, monkeypatch, half_written):
     corpus, frame = labelled
     examples = build_examples(frame, corpus, ExampleSettings(negatives=1))
     settings = TrainSettings(epochs=4, batch_size=4, eval_fraction=0.0, eval_steps=2, bf16=False)
@@ -88,6 +90,10 @@ def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path,
     with pytest.raises(KeyboardInterrupt):
         train_bi_encoder(str(tiny_model_path), examples, out, settings)
     assert (out / "checkpoints" / "checkpoint-4").is_dir() and not (out / "pseudorel.json").exists()
+    if half_written:  # a kill while checkpoint 6 was being written: weights there, trainer state not yet
+        partial = out / "checkpoints" / "checkpoint-6"
+        shutil.copytree(out / "checkpoints" / "checkpoint-4", partial)
+        (partial / "trainer_state.json").unlink()
     train_bi_encoder(str(tiny_model_path), examples, out, settings)
     assert seen_steps[5] == 5  # the second run started after checkpoint 4, not from step 1
     assert (out / "pseudorel.json").is_file()

@@ -92,8 +92,8 @@ def encode_texts(
     key = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", route, str(len(texts)), *texts)[:24]
     root = (cache_dir or embedding_cache_dir()) / key
     final = root / "embeddings.npy"
-    if use_cache and final.is_file():
-        return np.load(final)
+    if use_cache and (done := _load_if_present(final)) is not None:
+        return done
 
     order = np.argsort([-len(t) for t in texts], kind="stable")
     shards = [order[i : i + shard_size] for i in range(0, len(order), shard_size)]
@@ -103,8 +103,9 @@ def encode_texts(
     with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
         for number, shard in enumerate(shards):
             shard_path = root / f"shard_{number:05d}.npy"
-            if use_cache and shard_path.is_file():
-                parts.append(np.load(shard_path))
+            cached = _load_if_present(shard_path) if use_cache else None
+            if cached is not None:
+                parts.append(cached)
             else:
                 emb = _encode_batch(model, [texts[i] for i in shard], batch_size, precision, prompt, task)
                 if use_cache:
@@ -120,5 +121,14 @@ def encode_texts(
         with atomic_write(final, "wb") as f:
             np.save(f, embeddings)
         for shard_path in root.glob("shard_*.npy"):
-            shard_path.unlink()
+            # another process encoding the same texts may have finished and removed it first
+            shard_path.unlink(missing_ok=True)
     return embeddings
+
+
+def _load_if_present(path: Path) -> np.ndarray | None:
+    """The array at ``path``, or None if it is not there (or vanished: a concurrent run cleaned up)."""
+    try:
+        return np.load(path)
+    except FileNotFoundError:
+        return None

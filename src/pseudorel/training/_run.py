@@ -55,6 +55,20 @@ def checkpoint_selection(eval_steps: int, metric: str | None) -> dict:
     }
 
 
+def last_complete_checkpoint(folder: Path) -> Path | None:
+    """The latest checkpoint the trainer finished writing, or None. A checkpoint is complete once
+    it has ``trainer_state.json`` (the trainer writes it last); a partial one, left by a kill
+    while it was being written, is removed so that neither resuming nor rotation trips on it."""
+    complete = []
+    for checkpoint in folder.glob("checkpoint-*"):
+        if (checkpoint / "trainer_state.json").is_file():
+            complete.append(checkpoint)
+        else:
+            logger.warning("removing %s: a checkpoint left half-written by an interrupted run", checkpoint)
+            shutil.rmtree(checkpoint, ignore_errors=True)
+    return max(complete, key=lambda c: int(c.name.rsplit("-", 1)[-1]), default=None)
+
+
 def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
     """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one, and stopping
     after ``time_limit_s`` seconds if given; returns what the model card records of the run."""
@@ -64,7 +78,8 @@ def train_resumable(trainer, output: Path, time_limit_s: float | None = None) ->
     if limit is not None:
         trainer.add_callback(limit)
     start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=bool(list((output / "checkpoints").glob("checkpoint-*"))))
+    latest = last_complete_checkpoint(output / "checkpoints")
+    trainer.train(resume_from_checkpoint=str(latest) if latest else None)
     metric = trainer.args.metric_for_best_model
     if metric and not metric.startswith("eval_"):
         metric = f"eval_{metric}"
