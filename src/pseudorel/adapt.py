@@ -33,10 +33,12 @@ import pandas as pd
 
 from pseudorel._io import atomic_write
 from pseudorel.data.types import Dataset, Document
-from pseudorel.labels.pipeline import LabelSettings, label_pairs
+from pseudorel.fingerprints import StageRecord, fingerprint, frame_digest, model_id
+from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
 from pseudorel.system.guard import GuardSettings, held_out_query_ids
+from pseudorel.training._run import claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
@@ -112,12 +114,22 @@ def adapt(
         return replace(train_settings, time_limit_s=max(0.0, share * left))
 
     start = time.perf_counter()
+    stages = StageRecord(output / "stages.json")
+    backend_id = getattr(backend, "model_id", None)
+    made_from = (
+        corpus_digest(corpus),
+        queries_digest(list(queries or [])),
+        [settings.synthetic_kinds, settings.max_synthetic_docs, settings.synthetic_per_document, settings.seed],
+        [settings.llm_query_docs, settings.labels.judge.domain, backend_id] if settings.llm_query_docs else None,
+    )
+    queries_key = fingerprint(*made_from)
     queries_path = output / "queries.jsonl"
-    if queries_path.is_file():
+    if stages.matches("queries", queries_key, queries_path):
         all_queries = read_query_file(queries_path)
     else:
         all_queries = list(queries or []) + made_queries(corpus, settings, backend)
         write_queries(all_queries, queries_path)
+        stages.record("queries", queries_key)
     report["queries"] = {
         "unlabeled": sum(not q.synthetic for q in all_queries),
         "synthetic": sum(q.synthetic for q in all_queries),
@@ -127,11 +139,13 @@ def adapt(
 
     start = time.perf_counter()
     labels_path = output / "labels.parquet"
-    if labels_path.is_file():
+    labels_key = fingerprint(queries_key, settings.labels, backend_id if settings.labels.llm_budget else None)
+    if stages.matches("labels", labels_key, labels_path):
         labels = load_labels(labels_path)
     else:
         labels, stats = label_pairs(corpus, all_queries, settings.labels, output / "work", backend=backend)
         save_labels(labels, labels_path)
+        stages.record("labels", labels_key)
         report["label_stats"] = stats
     _stage(report, "labels", start)
 
@@ -149,7 +163,12 @@ def adapt(
     example_settings = settings.examples
     if settings.chain and settings.reranker is not None:
         start = time.perf_counter()
-        labels = relabel_with_reranker(labels, corpus, reranker_path, output / "labels_chain.parquet")
+        chain_path = output / "labels_chain.parquet"
+        chain_key = fingerprint(frame_digest(labels), model_id(str(reranker_path)))
+        if not stages.matches("chain", chain_key, chain_path):
+            chain_path.unlink(missing_ok=True)
+        labels = relabel_with_reranker(labels, corpus, reranker_path, chain_path)
+        stages.record("chain", chain_key)
         if settings.chain_positives_by_rank:
             example_settings = replace(example_settings, positive_threshold=None)
         _stage(report, "chain", start)
@@ -232,7 +251,11 @@ def train_reranker(labels: pd.DataFrame, corpus: dict[str, Document], output: Pa
     confident positives and hard negatives; returns how many pairs it trained on."""
     pair_settings = replace(settings.examples, negatives=settings.reranker.negatives)
     sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
-    card = {"teacher": _teacher(labels)}
+    key = fingerprint(
+        "reranker", frame_digest(sample), corpus_digest(corpus), model_id(settings.base_model), settings.reranker
+    )
+    claim_output(output, key)
+    card = {"teacher": _teacher(labels), "fingerprint": key}
     train_cross_encoder(settings.base_model, sample, corpus, output, settings.reranker, card=card)
     return len(sample)
 
@@ -250,21 +273,33 @@ def train_retriever(
     tower's time limit counts from the start of the query stage. Returns how many training
     queries (tower) or examples (``both``) it learned from."""
     teacher = teacher or _teacher(labels)
+    key = fingerprint(
+        "retriever",
+        frame_digest(labels),
+        corpus_digest(corpus),
+        model_id(settings.base_model),
+        [settings.retriever_tower, settings.examples, teacher],
+        settings.retriever if settings.retriever_tower == "both" else settings.query_tower,
+        settings.document_tower if settings.retriever_tower == "query+document" else None,
+    )
+    claim_output(output, key)
+    card = {"teacher": teacher, "fingerprint": key}
     if settings.retriever_tower not in ("query", "query+document"):
         examples = build_examples(labels, corpus, settings.examples)
-        train_bi_encoder(settings.base_model, examples, output, settings.retriever, card={"teacher": teacher})
+        train_bi_encoder(settings.base_model, examples, output, settings.retriever, card=card)
         return len(examples)
     # the teacher's labels are normalised per query, so no threshold has to be cleared
     two_stages = settings.retriever_tower == "query+document"
     query_path = (query_stage or output.with_name(output.name + "-query-tower")) if two_stages else output
+    if two_stages:
+        claim_output(query_path, fingerprint(key, "query stage"))
     start = time.perf_counter()
-    train_query_tower(settings.base_model, labels, corpus, query_path, settings.query_tower, {"teacher": teacher})
+    train_query_tower(settings.base_model, labels, corpus, query_path, settings.query_tower, card)
     if two_stages:
         document_tower = settings.document_tower
         if document_tower.time_limit_s is not None:  # a time limit counts from the start of both stages
             left = document_tower.time_limit_s - (time.perf_counter() - start)
             document_tower = replace(document_tower, time_limit_s=max(0.0, left))
-        card = {"teacher": teacher}
         train_document_tower(query_path, labels, corpus, output, settings.query_tower, document_tower, card)
     return json.loads((query_path / "pseudorel.json").read_text())["training_queries"]
 

@@ -70,6 +70,17 @@ def _runs(corpus: dict[str, Document], queries: list[Query], specs: tuple[str, .
     }
 
 
+def _model_ids(settings: LabelSettings) -> list[str]:
+    """Fingerprints of the files of every model the cheap teachers load: a model retrained in
+    place under the same path must not reuse the candidates and scores of the old one."""
+    from pseudorel.fingerprints import model_id
+    from pseudorel.retrieval.factory import parse_spec
+    from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
+
+    models = [model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, settings.retrievers) if kind != "bm25"]
+    return [model_id(m) for m in [*models, *([settings.cross_encoder] if settings.cross_encoder else [])]]
+
+
 def _calibrated(scores: np.ndarray, calib_mask: np.ndarray, positives: np.ndarray, method: str) -> np.ndarray:
     calibrator = CALIBRATORS[method]().fit(scores[calib_mask], positives[calib_mask])
     return calibrator.predict(scores)
@@ -87,7 +98,7 @@ def cheap_labels(
         Query(CALIBRATION_PREFIX + q.id, q.text, q.source, q.doc_id)
         for q in synthetic_queries(corpus, ("title", "ict"), seed=settings.seed, max_docs=settings.calibration_docs)
     ]
-    key = text_digest(corpus_digest(corpus), queries_digest(queries), settings.cheap_key())
+    key = text_digest(corpus_digest(corpus), queries_digest(queries), settings.cheap_key(), *_model_ids(settings))
 
     def compute() -> pd.DataFrame:
         everything = queries + calib

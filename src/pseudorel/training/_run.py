@@ -13,6 +13,26 @@ from pseudorel._io import atomic_write
 logger = logging.getLogger("pseudorel")
 
 
+RUN_MARKER = "pseudorel-run.json"
+
+
+def claim_output(output: Path, key: str) -> None:
+    """Make ``output`` the folder of the run fingerprinted ``key``: a model or checkpoints that a
+    run with other inputs or settings left there (finished or interrupted) are removed first,
+    so that nothing stale is returned or resumed. A folder that holds none of pseudorel's
+    training outputs is left as it is."""
+    marker = output / RUN_MARKER
+    recorded = json.loads(marker.read_text()).get("fingerprint") if marker.is_file() else None
+    ours = any((output / name).exists() for name in (RUN_MARKER, "pseudorel.json", "checkpoints"))
+    if recorded != key and ours:
+        logger.warning("%s holds a model of another run (other inputs or settings): training anew", output)
+        shutil.rmtree(output)
+    output.mkdir(parents=True, exist_ok=True)
+    if recorded != key:
+        with atomic_write(marker) as f:
+            json.dump({"fingerprint": key}, f)
+
+
 def finished_bi_encoder(output: Path):
     """The model a finished earlier run saved in ``output``, or None."""
     if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():

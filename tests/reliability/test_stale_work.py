@@ -1,0 +1,95 @@
+"""Cached stages are reused only when the fingerprint of what made them matches (issue 14, items 1, 2, 8)."""
+
+import json
+import shutil
+
+import pandas as pd
+
+from pseudorel.adapt import AdaptSettings, adapt
+from pseudorel.data import load_beir
+from pseudorel.labels.pipeline import LabelSettings, label_pairs
+from pseudorel.queries import Query
+from pseudorel.training._run import RUN_MARKER, claim_output
+from pseudorel.training.cross_encoder import CrossTrainSettings
+from pseudorel.training.examples import ExampleSettings
+from pseudorel.training.query_tower import QueryTowerSettings
+from tests.cli.test_cli import run_cli
+from tests.cli.test_train_command import label_table  # noqa: F401  (fixture)
+
+
+def _settings(model, **changes):
+    base = AdaptSettings(
+        base_model=str(model),
+        synthetic_kinds=("title",),
+        labels=LabelSettings(retrievers=("bm25",)),
+        examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
+        query_tower=QueryTowerSettings(epochs=1, batch_size=4, eval_fraction=0.0),
+        reranker=CrossTrainSettings(batch_size=8, bf16=False, negatives=1),
+    )
+    return AdaptSettings(**{**base.__dict__, **changes})
+
+
+def test_adapt_redoes_stages_whose_settings_changed(tmp_path, tiny_dataset_path, tiny_model_path):
+    ds = load_beir(tiny_dataset_path, splits=[])
+    unlabeled = [Query(q, t) for q, t in ds.queries.items()]
+    out = tmp_path / "out"
+    first = adapt(ds.corpus, out, unlabeled, _settings(tiny_model_path))
+    card = json.loads((out / "retriever" / "pseudorel.json").read_text())
+    assert first["queries"]["synthetic"] == 10 and "reranker" in [d["part"] for d in first["system"]["decisions"]]
+
+    changed = _settings(tiny_model_path, synthetic_kinds=("title", "ict"), reranker=None)
+    second = adapt(ds.corpus, out, unlabeled, changed)
+    assert second["queries"]["synthetic"] > 10  # the ict queries were made, not the old file reused
+    assert "label_stats" in second  # labels recomputed for the new queries
+    assert json.loads((out / "retriever" / "pseudorel.json").read_text())["fingerprint"] != card["fingerprint"]
+    assert "reranker" not in [d["part"] for d in second["system"]["decisions"]] and "reranker_pairs" not in second
+    assert json.loads((out / "system.json").read_text())["reranker"] is None
+
+    third = adapt(ds.corpus, out, unlabeled, changed)  # nothing changed: every stage reused
+    assert "label_stats" not in third and third["seconds"]["retriever"] < 5
+
+
+def test_claim_output_clears_another_runs_checkpoints(tmp_path):
+    out = tmp_path / "student"
+    claim_output(out, "run-a")
+    (out / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    claim_output(out, "run-a")  # the same run: its checkpoint stays, to resume from
+    assert (out / "checkpoints" / "checkpoint-4").is_dir()
+    claim_output(out, "run-b")  # another run: nothing of run a may be resumed
+    assert not (out / "checkpoints").exists()
+    assert json.loads((out / RUN_MARKER).read_text()) == {"fingerprint": "run-b"}
+    unrelated = tmp_path / "mine"
+    (unrelated / "notes").mkdir(parents=True)
+    claim_output(unrelated, "run-c")  # a folder with nothing of pseudorel's is left as it is
+    assert (unrelated / "notes").is_dir()
+
+
+def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, tiny_model_path, label_table):  # noqa: F811
+    out = tmp_path / "retriever"
+    args = ("train", "--dataset", "tiny", "--output", str(out), "--base-model", str(tiny_model_path), "--epochs", "1")
+    assert run_cli(monkeypatch, capsys, *args, "--labels", str(label_table))[0] == 0
+    card = json.loads((out / "pseudorel.json").read_text())
+    other = tmp_path / "other.parquet"
+    frame = pd.read_parquet(label_table)
+    frame.assign(label=frame["label"][::-1].to_numpy()).to_parquet(other)
+    assert run_cli(monkeypatch, capsys, *args, "--labels", str(other))[0] == 0
+    assert json.loads((out / "pseudorel.json").read_text())["fingerprint"] != card["fingerprint"]
+
+
+def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    ds = load_beir(tiny_dataset_path, splits=[])
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_path, model)
+    queries = [Query(q, t) for q, t in ds.queries.items()]
+    settings = LabelSettings(retrievers=(f"dense:{model}",))
+    before, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
+    retrained = SentenceTransformer(str(model), device="cpu")
+    with torch.no_grad():
+        for p in retrained.parameters():
+            p.add_(torch.randn_like(p))
+    retrained.save(str(model))  # new weights under the same path
+    after, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
+    assert not before["score_fusion"].equals(after["score_fusion"]) or not before["doc_id"].equals(after["doc_id"])
