@@ -32,7 +32,9 @@ def resolve_precision(precision: str) -> str:
 
 
 def is_asymmetric(model) -> bool:
-    """Whether ``model`` encodes queries and documents differently (it has a ``Router``)."""
+    """Whether ``model`` encodes queries and documents differently (a ``Router``, or task prefixes)."""
+    if getattr(model, "asymmetric", False):
+        return True
     return any(type(m).__name__ == "Router" for m in model.modules())
 
 

