@@ -91,6 +91,6 @@ def system_folder(tmp_path, tiny_dataset_path, tiny_model_path):
     ds = load_beir(tiny_dataset_path, splits=[])
     folder = tmp_path / "system"
     shutil.copytree(tiny_model_path, folder / "retriever")
-    spec = SystemSpec(first_stage=FirstStage(dense="retriever", fusion="interpolate", weights=(0.6, 0.4)))
+    spec = SystemSpec(first_stage=FirstStage(dense=("retriever",), fusion="interpolate", weights=(0.6, 0.4)))
     SearchSystem(spec, ds.corpus, folder).save(folder)
     return folder

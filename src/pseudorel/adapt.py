@@ -206,12 +206,17 @@ def build_system(
 ) -> dict:
     """Let the guard choose the system's parts on the held-out queries and save the output
     folder as a system folder; returns what was shipped and what was dropped, and why."""
+    from pseudorel.retrieval.factory import parse_spec
+    from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
     from pseudorel.system import SearchSystem
     from pseudorel.system.select import select_system
 
     reranker = "reranker" if settings.reranker is not None else None
+    teacher_models = tuple(
+        model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, settings.labels.retrievers) if kind != "bm25"
+    )
     spec, decisions = select_system(
-        corpus, labels, held_out, output, settings.base_model, "retriever", reranker, settings.guard
+        corpus, labels, held_out, output, settings.base_model, "retriever", reranker, settings.guard, teacher_models
     )
     SearchSystem(spec, corpus, output).save(output)
     return {

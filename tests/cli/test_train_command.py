@@ -28,9 +28,12 @@ def test_train_a_student_from_labels(monkeypatch, capsys, tmp_path, tiny_model_p
     card = json.loads((out / "pseudorel.json").read_text())
     assert card["training"]["epochs"] == 1 and card["teacher"].startswith("combined")
     assert (out / ("modules.json" if student == "retriever" else "config.json")).is_file()
-    # a finished student is not trained again
-    assert run_cli(monkeypatch, capsys, *args, "--base-model", str(tiny_model_path))[0] == 0
+    # a finished student is not trained again with the same labels and settings
+    assert run_cli(monkeypatch, capsys, *args, "--base-model", str(tiny_model_path), "--epochs", "1")[0] == 0
     assert json.loads((out / "pseudorel.json").read_text()) == card
+    # other settings: trained anew, not the old model returned under the new settings' name
+    assert run_cli(monkeypatch, capsys, *args, "--base-model", str(tiny_model_path), "--epochs", "2")[0] == 0
+    assert json.loads((out / "pseudorel.json").read_text())["training"]["epochs"] == 2
 
 
 def test_evaluate_reranks_with_the_trained_reranker(monkeypatch, capsys, tmp_path, tiny_model_path, label_table):

@@ -47,7 +47,7 @@ def test_guard_drops_a_reranker_made_worse_on_purpose(monkeypatch, labelled, tmp
     reranker = next(d for d in decisions if d.part == "reranker")
     if quality == "reversed":
         assert not reranker.kept and "not better" in reranker.reason and spec.reranker is None
-        assert spec.first_stage.dense == str(tiny_model_path)  # never below the zero-shot hybrid
+        assert spec.first_stage.dense == (str(tiny_model_path),)  # never below the zero-shot hybrid
     else:  # an oracle of the teacher's labels: kept, and the system record says so
         assert reranker.kept and spec.reranker is not None and spec.reranker.model == "reranker"
         assert spec.decisions[-1]["part"] == "system" and spec.decisions[-1]["kept"]

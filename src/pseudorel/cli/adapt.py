@@ -46,6 +46,13 @@ def adapt(
             "held-out pseudo-label likelihood is kept (label-free)."
         ),
     ] = None,
+    retrievers: Annotated[
+        str,
+        typer.Option(
+            help="The teacher's retrievers, e.g. bm25,dense,dense:nomic (nomic-embed-text-v1.5, fetched once, "
+            "~284 MB); its dense models may also join the shipped system's first stage."
+        ),
+    ] = "bm25,dense",
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
@@ -99,6 +106,7 @@ def adapt(
         synthetic_per_document=synthetic_per_document,
         llm_query_docs=llm_queries if llm else 0,
         labels=LabelSettings(
+            retrievers=_retriever_specs(retrievers),
             llm_budget=llm_budget if llm else 0,
             judge=JudgeSettings(domain=prompt_domain(judge_domain, "--judge-domain")),
         ),
@@ -127,9 +135,50 @@ def adapt(
     typer.echo(f"retriever: {output / 'retriever'}")
     if reranker:
         typer.echo(f"reranker: {output / 'reranker'}")
-    for name, metrics in report.get("evaluation", {}).items():
-        typer.echo(f"{name}: nDCG@10 {metrics['nDCG@10']:.4f}")
+    dropped = ", ".join(report["system"]["dropped"]) or "nothing"
+    typer.echo(f"system: {report['system']['shipped']} (dropped by the guard: {dropped})")
+    if "evaluation" in report:
+        _print_against_baselines(report["evaluation"], evaluate_split or "test")
     typer.echo(f"total {report['seconds']['total']:.0f} s; report: {output / 'report.json'}")
+
+
+ROWS = {
+    "bm25": "BM25 (zero-shot)",
+    "zero_shot": "dense (zero-shot)",
+    "hybrid_zero_shot": "hybrid BM25 + dense (zero-shot; the free baseline)",
+    "retriever": "adapted dense",
+    "hybrid_retriever": "hybrid BM25 + adapted dense",
+    "bm25+reranker": "BM25 >> adapted reranker",
+    "system": "the shipped system",
+}
+
+
+def _print_against_baselines(evaluation: dict, split: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    base = evaluation.get("hybrid_zero_shot", {}).get("nDCG@10")
+    table = Table(title=f"{split} qrels (read for this report only)")
+    for column in ("run", "nDCG@10", "vs baseline", "R@100"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    for key, label in ROWS.items():
+        if key in evaluation:
+            m = evaluation[key]
+            delta = "" if base is None else f"{m['nDCG@10'] - base:+.4f}"
+            table.add_row(label, f"{m['nDCG@10']:.4f}", delta, f"{m['R@100']:.4f}")
+    Console().print(table)
+
+
+def _retriever_specs(text: str) -> tuple[str, ...]:
+    from pseudorel.retrieval.factory import parse_spec
+
+    specs = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not specs:
+        raise UsageError("--retrievers needs at least one retriever (bm25, dense[:MODEL])")
+    for spec in specs:
+        if parse_spec(spec)[0] == "hybrid":
+            raise UsageError(f"--retrievers takes bm25 and dense[:MODEL], not '{spec}'")
+    return specs
 
 
 def _learning_rates(text: str | None) -> tuple[float, ...]:

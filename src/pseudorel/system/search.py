@@ -48,8 +48,8 @@ class SearchSystem:
         corpus = read_corpus(corpus_path)
         if spec.corpus_digest and corpus_digest(corpus) != spec.corpus_digest:
             raise InputError(corpus_path, "corpus does not match the digest in system.json (changed after adapt?)")
-        for model in (spec.first_stage.dense, spec.reranker.model if spec.reranker else None):
-            if model is not None and (folder / model).exists() and not any((folder / model).iterdir()):
+        for model in (*spec.first_stage.dense, *([spec.reranker.model] if spec.reranker else [])):
+            if (folder / model).is_dir() and not any((folder / model).iterdir()):
                 raise InputError(folder / model, "model folder is empty")
         return cls(spec, corpus, folder, retrievers, progress)
 
@@ -103,7 +103,7 @@ def first_stage_run(stage: FirstStage, retriever, queries: dict[str, str], top_k
     """The fused first stage; ``retriever(name)`` returns a built retriever by name."""
     depth = max(stage.depth, top_k)
     sparse = retriever("bm25").search(queries, depth)
-    if stage.dense is None:
+    if not stage.dense:
         return sparse
-    dense = retriever(stage.dense).search(queries, depth)
-    return fuse([sparse, dense], stage.fusion, stage.weights, top_k=top_k)
+    dense = [retriever(model).search(queries, depth) for model in stage.dense]
+    return fuse([sparse, *dense], stage.fusion, stage.weights, top_k=top_k)

@@ -1,9 +1,10 @@
 """Assemble the system ``adapt`` ships, part by part, each kept only if the guard says so.
 
-Order: (1) the adapted dense model against the zero-shot one, both fused with BM25 as the
-zero-shot hybrid does; (2) the fusion method and weight against plain RRF; (3) the reranker
-(depth and weight) against the first stage it reorders; finally the whole system against the
-zero-shot hybrid, which it replaces only if every step held (it falls back otherwise).
+Start from the zero-shot hybrid (BM25 + the base dense model, RRF), the free baseline. Then:
+(1) the teacher's other dense models (e.g. ``nomic``) join the fusion; (2) the adapted dense
+model replaces the base one; (3) the fusion method and weights replace plain RRF; (4) the
+reranker (depth and weight) reorders the first stage. Finally the whole system is compared with
+the zero-shot hybrid, which it replaces only if it is better there too (it falls back otherwise).
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ from pseudorel.system.spec import FirstStage, RerankStage, SystemSpec
 
 logger = logging.getLogger("pseudorel")
 
-#: fusion variants tried against plain RRF: (method, BM25 weight, dense weight)
-FUSION_GRID = (
-    ("rrf", 1.0, 0.5),
-    ("rrf", 1.0, 2.0),
-    ("interpolate", 0.7, 0.3),
-    ("interpolate", 0.5, 0.5),
-    ("interpolate", 0.3, 0.7),
-)
+#: fusion variants tried against plain RRF: (method, BM25's share of the weight; the dense models share the rest)
+FUSION_GRID = (("rrf", 1 / 3), ("rrf", 2 / 3), ("interpolate", 0.3), ("interpolate", 0.5), ("interpolate", 0.7))
 RERANK_DEPTHS = (10, 20, 50)
 RERANK_WEIGHTS = (1.0, 0.5)
+
+
+def _weights(share: float, dense: int) -> tuple[float, ...]:
+    return (round(share, 4), *[round((1 - share) / dense, 4)] * dense)
 
 
 def select_system(
@@ -41,9 +40,11 @@ def select_system(
     retriever: str | None = None,
     reranker: str | None = None,
     settings: GuardSettings | None = None,
+    teacher_models: tuple[str, ...] = (),
 ) -> tuple[SystemSpec, list[Decision]]:
     """The system to ship and the guard's decisions. ``retriever`` and ``reranker`` are folder
-    names inside ``folder`` (None: not trained); ``held_out`` are queries no student saw."""
+    names inside ``folder`` (None: not trained); ``teacher_models`` are the teacher's dense
+    models besides ``base_model``; ``held_out`` are queries no student saw."""
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
     queries = {qid: texts[qid] for qid in held_out}
@@ -55,24 +56,32 @@ def select_system(
         run = first_stage_run(stage, system.retriever, queries)
         return run, pseudo_ndcg(run, qrels, settings.k)
 
-    baseline = FirstStage(dense=base_model)
-    base_run, base_scores = score(baseline)
-    stage, run, scores = baseline, base_run, base_scores
-    if retriever is not None:
-        candidate = FirstStage(dense=retriever)
-        cand_run, cand_scores = score(candidate)
-        decision = decide("dense tower", candidate.describe(), cand_scores, stage.describe(), scores, settings.alpha)
+    def consider(part: str, candidate: FirstStage, current: tuple) -> tuple:
+        run, scores = score(candidate)
+        decision = decide(part, candidate.describe(), scores, current[0].describe(), current[2], settings.alpha)
         decisions.append(decision)
-        if decision.kept:
-            stage, run, scores = candidate, cand_run, cand_scores
+        return (candidate, run, scores) if decision.kept else current
 
-    variants = [FirstStage(stage.dense, method, (wb, wd)) for method, wb, wd in FUSION_GRID]
-    tried = [(variant, *score(variant)) for variant in variants]
-    best, best_run, best_scores = max(tried, key=lambda t: mean(t[2]))
-    decision = decide("fusion", best.describe(), best_scores, stage.describe(), scores, settings.alpha)
+    baseline = FirstStage(dense=(base_model,))
+    current = (baseline, *score(baseline))
+    base_scores = current[2]
+    extra = tuple(m for m in teacher_models if m != base_model)
+    if extra:
+        dense = (base_model, *extra)
+        current = consider("teacher models", FirstStage(dense, weights=(1.0,) * (1 + len(dense))), current)
+    if retriever is not None:
+        stage = current[0]
+        dense = tuple(retriever if d == base_model else d for d in stage.dense)
+        current = consider("dense tower", FirstStage(dense, stage.fusion, stage.weights), current)
+
+    stage = current[0]
+    tried = [FirstStage(stage.dense, m, _weights(share, len(stage.dense))) for m, share in FUSION_GRID]
+    best = max(((variant, *score(variant)) for variant in tried), key=lambda t: mean(t[2]))
+    decision = decide("fusion", best[0].describe(), best[2], stage.describe(), current[2], settings.alpha)
     decisions.append(decision)
     if decision.kept:
-        stage, run, scores = best, best_run, best_scores
+        current = best
+    stage, run, scores = current
 
     rerank = None
     if reranker is not None:

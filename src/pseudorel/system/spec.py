@@ -16,21 +16,24 @@ FORMAT = 1
 
 @dataclass(frozen=True)
 class FirstStage:
-    """BM25 and a dense model fused (``dense=None``: BM25 alone), each searched to ``depth``.
+    """BM25 and dense models fused (no ``dense``: BM25 alone), each searched to ``depth``.
 
-    ``weights`` are (BM25, dense); ``fusion`` is ``rrf`` or ``interpolate`` (min-max scores).
-    A ``dense`` path is relative to the system folder; anything else is a model name.
+    ``weights`` are BM25's, then each dense model's; ``fusion`` is ``rrf`` or ``interpolate``
+    (min-max scores). A ``dense`` path is relative to the system folder; anything else is a
+    model name (``all-MiniLM-L6-v2``, ``nomic``, a folder).
     """
 
-    dense: str | None = "all-MiniLM-L6-v2"
+    dense: tuple[str, ...] = ("all-MiniLM-L6-v2",)
     fusion: str = "rrf"
-    weights: tuple[float, float] = (1.0, 1.0)
+    weights: tuple[float, ...] = (1.0, 1.0)
     depth: int = 100
 
     def describe(self) -> str:
-        if self.dense is None:
+        if not self.dense:
             return "bm25"
-        return f"bm25 + dense:{self.dense} ({self.fusion}, weights {self.weights[0]:g}/{self.weights[1]:g})"
+        models = " + ".join(f"dense:{d}" for d in self.dense)
+        weights = "/".join(f"{w:g}" for w in self.weights)
+        return f"bm25 + {models} ({self.fusion}, weights {weights})"
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class SystemSpec:
                 raise ValueError(f"format {raw.get('format')} is not {FORMAT}")
             first = raw["first_stage"]
             first_stage = FirstStage(
-                first["dense"], first["fusion"], tuple(float(w) for w in first["weights"]), int(first["depth"])
+                tuple(first["dense"]), first["fusion"], tuple(float(w) for w in first["weights"]), int(first["depth"])
             )
             rerank = raw.get("reranker")
             reranker = None if rerank is None else RerankStage(rerank["model"], int(rerank["depth"]), rerank["weight"])
@@ -93,7 +96,7 @@ class SystemSpec:
         first = self.first_stage
         if first.fusion not in FUSION_METHODS:
             raise InputError(path, f"unknown fusion '{first.fusion}' ({', '.join(FUSION_METHODS)})")
-        if len(first.weights) != 2 or first.depth < 1:
-            raise InputError(path, "first_stage needs two weights and a depth of at least 1")
+        if len(first.weights) != 1 + len(first.dense) or first.depth < 1:
+            raise InputError(path, "first_stage needs one weight for BM25 and each dense model, and a depth >= 1")
         if self.reranker is not None and not (self.reranker.depth >= 1 and 0 < self.reranker.weight <= 1):
             raise InputError(path, "reranker needs a depth of at least 1 and a weight in (0, 1]")
