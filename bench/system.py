@@ -28,33 +28,36 @@ from pseudorel.data import load_beir
 from pseudorel.data.beir import available_splits, split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
 from pseudorel.evaluation.rerank import blend, cross_encoder_scores
+from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.queries import Query
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
+from pseudorel.retrieval.factory import parse_spec
 from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 from pseudorel.system import SearchSystem
 
 CACHE = Path(__file__).parent / "cache" / "system"
 FORCED_RERANK_DEPTH = 20
 
 
-def run_collection(name: str) -> dict:
+def run_collection(name: str, retrievers_spec: tuple[str, ...], out: Path) -> dict:
     folder = SHARED_DATA / name
     corpus_only = load_beir(folder, splits=[])
     train_ids = split_query_ids(folder, "train") if "train" in available_splits(folder) else []
     unlabeled = [Query(q, corpus_only.queries[q]) for q in train_ids if q in corpus_only.queries]
-    settings = AdaptSettings()
+    settings = AdaptSettings(labels=LabelSettings(retrievers=retrievers_spec))
     start = time.perf_counter()
-    report = adapt(corpus_only.corpus, CACHE / name, unlabeled, settings)
+    report = adapt(corpus_only.corpus, out, unlabeled, settings)
     adapt_minutes = (time.perf_counter() - start) / 60
 
     test = load_beir(folder, splits=["test"])  # qrels: evaluation only, from here on
     queries, qrels = test.split_queries("test"), test.qrels["test"]
-    out = CACHE / name
     start = time.perf_counter()
+    teacher_models = [model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, retrievers_spec) if kind != "bm25"]
     retrievers = {
         "bm25": BM25Retriever(test.corpus),
-        settings.base_model: DenseRetriever(test.corpus, settings.base_model, progress=False),
+        **{m: DenseRetriever(test.corpus, m, progress=False) for m in {settings.base_model, *teacher_models}},
         "retriever": DenseRetriever(test.corpus, str(out / "retriever"), progress=False),
     }
     runs = {
@@ -64,6 +67,13 @@ def run_collection(name: str) -> dict:
     }
     runs["hybrid_zero_shot"] = reciprocal_rank_fusion([runs["bm25"], runs["dense_zero_shot"]])
     runs["hybrid_adapted"] = reciprocal_rank_fusion([runs["bm25"], runs["dense_adapted"]])
+    extra = [m for m in teacher_models if m != settings.base_model]
+    for model in extra:
+        runs[f"dense_{model}"] = retrievers[model].search(queries, 100)
+        runs[f"hybrid_bm25_{model}"] = reciprocal_rank_fusion([runs["bm25"], runs[f"dense_{model}"]])
+    if extra:  # the teacher's own ranking: RRF of all its retrievers
+        teacher_runs = [runs["bm25"], runs["dense_zero_shot"], *(runs[f"dense_{m}"] for m in extra)]
+        runs["teacher_fusion"] = reciprocal_rank_fusion(teacher_runs)
     system = SearchSystem.load(out, retrievers=retrievers)
     runs["system"] = system.search(queries, 100)
     first = system.first_stage(queries, 100)
@@ -85,7 +95,8 @@ def run_collection(name: str) -> dict:
         "seconds": {**report["seconds"], "test_evaluation": round(time.perf_counter() - start, 1)},
         "adapt_minutes": round(adapt_minutes, 1),
         "test": table,
-        "teacher": "rank fusion of BM25 and the zero-shot dense model: its test ranking is hybrid_zero_shot",
+        "teacher": f"rank fusion of {', '.join(retrievers_spec)}: its test ranking is "
+        + ("teacher_fusion" if extra else "hybrid_zero_shot"),
     }
 
 
@@ -126,12 +137,20 @@ def headline(collections: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--datasets", nargs="+", default=["cranfield", "scifact", "nfcorpus"])
+    parser.add_argument(
+        "--retrievers",
+        default="bm25,dense",
+        help="the teacher's retrievers; other than the default, results "
+        "are stored under <dataset>+<extra models> and leave the headline (adapt's defaults) alone",
+    )
     args = parser.parse_args()
+    specs = tuple(args.retrievers.split(","))
+    suffix = "".join(f"+{parse_spec(s)[1]}" for s in specs if parse_spec(s)[1])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     report = Report("system", keep_previous=True)
     collections = report.data.setdefault("collections", {})
     for name in args.datasets:
-        collections[name] = run_collection(name)
+        collections[name + suffix] = run_collection(name, specs, CACHE / (name + suffix))
         report.data["headline"] = headline(collections)
         report.save(markdown(report.data))
     report.save(markdown(report.data), complete=True)

@@ -20,6 +20,7 @@ logger = logging.getLogger("pseudorel")
 
 _ID_KEYS = ("_id", "id", "docid", "doc_id", "qid", "query_id", "query-id", "corpus-id")
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+_FIELD_LIMIT = 1 << 30  # csv's default (131,072 characters) is shorter than some documents
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -65,9 +66,19 @@ def _iter_table(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     delimiter = _TABLE_SUFFIXES[path.suffix.lower()]
     lines = _iter_lines(path)
     text = io.StringIO("".join(line for _, line in lines))
-    reader = csv.reader(text, delimiter=delimiter)
+    # TSV has no quoting: a stray '"' must not swallow the lines after it
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    csv.field_size_limit(_FIELD_LIMIT)
+    reader = csv.reader(text, delimiter=delimiter, quoting=quoting, strict=True)
     header: list[str] | None = None
-    for row in reader:
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise InputError(path, f"unreadable row: {e}", start) from None
         number = reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue
@@ -98,7 +109,12 @@ def _record_id(path: Path, number: int, record: dict[str, Any]) -> str:
         if key in record:
             value = record[key]
             if isinstance(value, (str, int)) and str(value).strip():
-                return str(value).strip()
+                value = str(value).strip()
+                if any(c.isspace() for c in value):
+                    raise InputError(
+                        path, f"id '{value}' contains white space, which TREC run files cannot hold", number
+                    )
+                return value
             raise InputError(path, f"empty or invalid '{key}'", number)
     raise InputError(path, "missing '_id'", number)
 
@@ -167,12 +183,14 @@ def _parse_qrels_line(path: Path, number: int, line: str) -> tuple[str, str, int
     else:
         raise InputError(path, f"expected 3 (BEIR) or 4 (TREC) columns, found {len(parts)}", number)
     try:
-        value = int(float(grade))
+        value = float(grade)
     except ValueError:
         if number == 1:
             return None  # header row
         raise InputError(path, f"relevance grade '{grade}' is not a number", number) from None
-    return qid, doc_id, value
+    if not value.is_integer():
+        raise InputError(path, f"relevance grade '{grade}' is not a whole number", number)
+    return qid, doc_id, int(value)
 
 
 def read_qrels(
@@ -188,7 +206,7 @@ def read_qrels(
     """
     path = Path(path)
     qrels: Qrels = {}
-    unknown_docs = unknown_queries = 0
+    unknown_docs = unknown_queries = conflicts = 0
     for number, line in _iter_lines(path):
         parsed = _parse_qrels_line(path, number, line)
         if parsed is None:
@@ -199,7 +217,14 @@ def read_qrels(
             continue
         if corpus is not None and doc_id not in corpus:
             unknown_docs += 1
-        qrels.setdefault(qid, {})[doc_id] = grade
+        judged = qrels.setdefault(qid, {})
+        if doc_id in judged and judged[doc_id] != grade:
+            conflicts += 1
+        judged[doc_id] = grade
+    if conflicts:
+        logger.warning(
+            "%s: %d (query, document) pair(s) judged twice with different grades (the last kept)", path, conflicts
+        )
     if unknown_queries:
         logger.warning("%s: %d judgment(s) name unknown queries (dropped)", path, unknown_queries)
     if unknown_docs:

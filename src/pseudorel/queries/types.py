@@ -43,9 +43,14 @@ def write_queries(queries: list[Query], path: str | Path) -> None:
 def read_query_file(path: str | Path) -> list[Query]:
     """Read queries written by :func:`write_queries` (or any JSONL with ``_id`` and ``text``)."""
     out = []
+    first_line: dict[str, int] = {}
     for number, row in iter_jsonl(path):
         if "_id" not in row or not isinstance(row.get("text"), str) or not row["text"].strip():
             raise InputError(path, "each query needs '_id' and non-empty 'text'", number)
+        query_id = str(row["_id"])
+        if query_id in first_line:
+            raise InputError(path, f"duplicate query id '{query_id}' (first on line {first_line[query_id]})", number)
+        first_line[query_id] = number
         source = row.get("source", "log")
         if source not in SOURCES:
             raise InputError(path, f"unknown query source '{source}' (one of {', '.join(SOURCES)})", number)
