@@ -112,7 +112,7 @@ def test_label_needs_queries(monkeypatch, capsys, tmp_path):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (("--time-budget", "0"), "--time-budget must be a positive number of minutes"),
+        (("--time-budget", "0"), "--time-budget must be a finite number above 0"),
         (("--tower", "document"), "--tower must be one of query, query+document, both"),
         (("--tower", "both", "--loss", "hinge"), "--loss: unknown loss 'hinge'"),
         (("--llm-queries", "10"), "--llm-queries needs --llm"),

@@ -69,7 +69,7 @@ def test_train_rejects_labels_from_another_corpus(monkeypatch, capsys, tmp_path,
     [
         ("--student", "ranker", "--student must be one of retriever, reranker"),
         ("--loss", "hinge", "--loss: unknown loss 'hinge'"),
-        ("--epochs", "0", "--epochs must be positive"),
+        ("--epochs", "0", "--epochs must be a finite number above 0"),
     ],
 )
 def test_train_rejects_bad_options_before_any_work(monkeypatch, capsys, tmp_path, option, value, message):

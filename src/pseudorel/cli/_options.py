@@ -23,3 +23,101 @@ def retriever_loss(spec: str, option: str = "--loss") -> tuple[str, dict]:
         return parse_loss_spec(spec)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
+
+
+def at_least(value: int | None, minimum: int, option: str) -> int | None:
+    """``value`` if it is None or at least ``minimum``."""
+    if value is not None and value < minimum:
+        raise UsageError(f"{option} must be at least {minimum}, got {value}")
+    return value
+
+
+def positive_number(value: float | None, option: str) -> float | None:
+    """``value`` if it is None or a finite number above 0 (not nan, not inf)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{option} must be a finite number above 0, got {value}")
+    return value
+
+
+def one_of(value: str, allowed, option: str) -> str:
+    if value not in allowed:
+        raise UsageError(f"{option} must be one of {', '.join(allowed)}; got '{value}'")
+    return value
+
+
+def synthetic_kinds(text: str | None, option: str = "--synthetic") -> tuple[str, ...]:
+    """Comma-separated synthetic query kinds, each one that exists."""
+    from pseudorel.queries.synthetic import GENERATORS
+
+    kinds = tuple(k.strip() for k in (text or "").split(",") if k.strip())
+    for kind in kinds:
+        one_of(kind, tuple(GENERATORS), option)
+    return kinds
+
+
+def retriever_specs(text: str, option: str = "--retrievers") -> tuple[str, ...]:
+    """Comma-separated ``bm25`` / ``dense[:MODEL]`` specs; a model path must exist."""
+    from pseudorel.retrieval.factory import parse_spec
+
+    specs = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not specs:
+        raise UsageError(f"{option} needs at least one retriever (bm25, dense[:MODEL])")
+    for spec in specs:
+        kind, model = parse_spec(spec)
+        if kind == "hybrid":
+            raise UsageError(f"{option} takes bm25 and dense[:MODEL], not '{spec}'")
+        if model is not None:
+            model_exists(model, option)
+    return specs
+
+
+def model_exists(name: str, option: str) -> str:
+    """``name`` if it is a known alias, an existing path, or a bare hub-style name (org/model)."""
+    from pathlib import Path
+
+    from pseudorel.retrieval.models import MINILM_ALIASES, MPNET_ALIASES, NOMIC_ALIASES
+
+    if name.lower() in MINILM_ALIASES | MPNET_ALIASES | NOMIC_ALIASES or Path(name).expanduser().exists():
+        return name
+    if name.startswith((".", "/", "~")) or name.count("/") > 1 or name.endswith(".gguf"):
+        raise UsageError(f"{option}: model '{name}' not found (no such file or folder)")
+    return name
+
+
+def llm_spec(value: str | None, option: str = "--llm") -> str | None:
+    """An http(s) URL, ``gguf:NAME`` or an existing ``.gguf`` path."""
+    if value is None:
+        return None
+    if "://" in value and not value.startswith(("http://", "https://")):
+        raise UsageError(f"{option}: '{value}' is not an http(s) URL, gguf:NAME or a .gguf file")
+    return value
+
+
+def writable_output(path, option: str = "--output", folder: bool = True):
+    """Check, before any work, that ``path`` (a folder, or a file's folder) can be created and
+    written: a clear error instead of a traceback after hours of work."""
+    import contextlib
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    target = path if folder else path.parent
+    if folder and path.exists() and not path.is_dir():
+        raise UsageError(f"{option}: {path} exists and is not a folder")
+    if not folder and path.is_dir():
+        raise UsageError(f"{option}: {path} is a folder, not a file")
+    missing = [p for p in (target, *target.parents) if not p.exists()]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".pseudorel-write-check-"):
+            pass
+    except OSError as e:
+        raise UsageError(f"{option}: cannot write to {target} ({os.strerror(e.errno) if e.errno else e})") from None
+    finally:
+        for created in missing:  # leave no trace: the command creates what it needs when it writes
+            with contextlib.suppress(OSError):
+                created.rmdir()
+    return path

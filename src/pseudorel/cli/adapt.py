@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -75,7 +76,16 @@ def adapt(
     """Adapt a retriever and a reranker to a corpus from pseudo-labels; no judgments needed."""
     from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
-    from pseudorel.cli._options import prompt_domain, retriever_loss
+    from pseudorel.cli._options import (
+        llm_spec,
+        model_exists,
+        positive_number,
+        prompt_domain,
+        retriever_loss,
+        retriever_specs,
+        synthetic_kinds,
+        writable_output,
+    )
     from pseudorel.cli.label import _load_corpus, _queries_from_options
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
@@ -86,10 +96,13 @@ def adapt(
 
     if tower not in TOWERS:
         raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
-    if epochs is not None and epochs <= 0:
-        raise UsageError(f"--epochs must be positive, got {epochs}")
-    if time_budget is not None and time_budget <= 0:
-        raise UsageError(f"--time-budget must be a positive number of minutes, got {time_budget}")
+    positive_number(epochs, "--epochs")
+    positive_number(time_budget, "--time-budget")
+    model_exists(base_model, "--base-model")
+    kinds = synthetic_kinds(synthetic)
+    specs = retriever_specs(retrievers)
+    llm_spec(llm)
+    writable_output(output)
     if llm_queries < 0 or llm_budget < 0:
         raise UsageError("--llm-queries and --llm-budget must not be negative")
     if llm_queries and not llm:
@@ -102,11 +115,11 @@ def adapt(
     unlabeled = _queries_from_options(queries_file, split_queries, dataset_queries, folder, None, docs, 0)
     settings = AdaptSettings(
         base_model=base_model,
-        synthetic_kinds=tuple(k.strip() for k in synthetic.split(",") if k.strip()),
+        synthetic_kinds=kinds,
         synthetic_per_document=synthetic_per_document,
         llm_query_docs=llm_queries if llm else 0,
         labels=LabelSettings(
-            retrievers=_retriever_specs(retrievers),
+            retrievers=specs,
             llm_budget=llm_budget if llm else 0,
             judge=JudgeSettings(domain=prompt_domain(judge_domain, "--judge-domain")),
         ),
@@ -169,18 +182,6 @@ def _print_against_baselines(evaluation: dict, split: str) -> None:
     Console().print(table)
 
 
-def _retriever_specs(text: str) -> tuple[str, ...]:
-    from pseudorel.retrieval.factory import parse_spec
-
-    specs = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not specs:
-        raise UsageError("--retrievers needs at least one retriever (bm25, dense[:MODEL])")
-    for spec in specs:
-        if parse_spec(spec)[0] == "hybrid":
-            raise UsageError(f"--retrievers takes bm25 and dense[:MODEL], not '{spec}'")
-    return specs
-
-
 def _learning_rates(text: str | None) -> tuple[float, ...]:
     if not text:
         return ()
@@ -188,6 +189,6 @@ def _learning_rates(text: str | None) -> tuple[float, ...]:
         rates = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise UsageError(f"--learning-rates must be comma-separated numbers, got '{text}'") from None
-    if any(rate <= 0 for rate in rates):
-        raise UsageError(f"--learning-rates must be positive, got '{text}'")
+    if not all(math.isfinite(rate) and rate > 0 for rate in rates):
+        raise UsageError(f"--learning-rates must be finite and positive, got '{text}'")
     return rates

@@ -33,11 +33,20 @@ def evaluate(
     ] = None,
 ) -> None:
     """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""
+    from pseudorel.cli._options import at_least, model_exists, one_of, writable_output
     from pseudorel.errors import UsageError
     from pseudorel.evaluation.runner import evaluate_retriever, save_report
+    from pseudorel.retrieval.factory import parse_spec
 
-    if rerank_depth < 1:
-        raise UsageError(f"--rerank-depth must be at least 1, got {rerank_depth}")
+    at_least(rerank_depth, 1, "--rerank-depth")
+    at_least(top_k, 1, "--top-k")
+    at_least(batch_size, 1, "--batch-size")
+    one_of(precision, ("auto", "fp32", "bf16"), "--precision")
+    model = parse_spec(retriever)[1]
+    if model is not None:
+        model_exists(model, "--retriever")
+    if output is not None:
+        writable_output(output)
     dense = {"batch_size": batch_size, "precision": precision, "use_cache": not no_cache}
     options = {"rerank": rerank, "rerank_depth": rerank_depth, **({} if retriever == "bm25" else dense)}
     if system is not None:
@@ -63,9 +72,19 @@ def compare(
     method: Annotated[str, typer.Option(help="randomization or t.")] = "randomization",
 ) -> None:
     """Paired significance test between two runs on the same judged queries."""
+    from pseudorel.cli._options import one_of
     from pseudorel.data.readers import read_qrels
     from pseudorel.data.trec import read_run
+    from pseudorel.errors import UsageError
     from pseudorel.evaluation import evaluate_run, paired_test
+
+    one_of(method, ("randomization", "t"), "--method")
+    try:
+        import ir_measures
+
+        ir_measures.parse_measure(measure)
+    except (ValueError, NameError, SyntaxError, TypeError, AttributeError):
+        raise UsageError(f"--measure: '{measure}' is not a measure ir-measures knows (e.g. nDCG@10, RR@10)") from None
 
     judgments = read_qrels(qrels)
     a = evaluate_run(judgments, read_run(run_a), (measure,))

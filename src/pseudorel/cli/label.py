@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from pseudorel.cli._options import prompt_domain
+from pseudorel.cli._options import (
+    at_least,
+    llm_spec,
+    model_exists,
+    one_of,
+    positive_number,
+    prompt_domain,
+    retriever_specs,
+    synthetic_kinds,
+    writable_output,
+)
 from pseudorel.cli.app import app
 from pseudorel.errors import UsageError
 
@@ -71,6 +81,13 @@ def queries(
     from pseudorel.queries import synthetic_queries, write_queries
 
     prompt_domain(llm_domain, "--llm-domain")
+    synthetic_kinds(kinds, "--kinds")
+    at_least(max_docs, 1, "--max-docs")
+    at_least(llm_per_doc, 1, "--llm-per-doc")
+    at_least(llm_docs, 0, "--llm-docs")
+    positive_number(llm_seconds, "--llm-seconds")
+    llm_spec(llm)
+    writable_output(output, folder=False)
     docs, _, _ = _load_corpus(dataset, corpus)
     made = synthetic_queries(docs, [k.strip() for k in kinds.split(",") if k.strip()], seed=seed, max_docs=max_docs)
     if llm:
@@ -124,12 +141,26 @@ def label(
     from pseudorel.labels.store import save_labels
     from pseudorel.teachers.llm_judge import JudgeSettings
 
+    specs = retriever_specs(retrievers)
+    at_least(top, 1, "--top")
+    at_least(deep, 0, "--deep")
+    at_least(llm_budget, 0, "--llm-budget")
+    at_least(judge_words, 1, "--judge-words")
+    at_least(parallel, 1, "--parallel")
+    positive_number(llm_seconds, "--llm-seconds")
+    one_of(select, ("uncertain", "random"), "--select")
+    one_of(judge_scale, ("graded", "binary"), "--judge-scale")
+    synthetic_kinds(synthetic)
+    llm_spec(llm)
+    if cross_encoder is not None:
+        model_exists(cross_encoder, "--cross-encoder")
+    writable_output(output, folder=False)
     docs, dataset_queries, folder = _load_corpus(dataset, corpus)
     chosen = _queries_from_options(queries_file, split_queries, dataset_queries, folder, synthetic, docs, seed)
     if not chosen:
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     settings = LabelSettings(
-        retrievers=tuple(r.strip() for r in retrievers.split(",") if r.strip()),
+        retrievers=specs,
         mining=MiningSettings(top=top, deep=deep, seed=seed),
         cross_encoder=cross_encoder,
         llm_budget=llm_budget if llm else 0,

@@ -22,11 +22,13 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per query.")] = False,
 ) -> None:
     """Search with a saved system: BM25 + dense fusion, then its reranker if it kept one."""
+    from pseudorel.cli._options import at_least, writable_output
     from pseudorel.data.readers import read_queries
     from pseudorel.system import SearchSystem
 
-    if top_k < 1:
-        raise UsageError(f"--top-k must be at least 1, got {top_k}")
+    at_least(top_k, 1, "--top-k")
+    if output is not None:
+        writable_output(output, folder=False)
     if bool(query) == (queries is not None):
         raise UsageError("give --query (one or more) or --queries FILE")
     texts = read_queries(queries) if queries is not None else {f"q{i}": q for i, q in enumerate(query or [], 1)}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pseudorel.cli._options import retriever_loss
+from pseudorel.cli._options import model_exists, positive_number, retriever_loss, writable_output
 from pseudorel.cli.app import app
 from pseudorel.cli.label import CorpusOpt, DatasetOpt, _load_corpus
 from pseudorel.errors import InputError, UsageError
@@ -42,8 +42,9 @@ def train(
     if tower not in TOWERS:
         raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
     for name, value in (("--epochs", epochs), ("--learning-rate", learning_rate), ("--time-budget", time_budget)):
-        if value is not None and value <= 0:
-            raise UsageError(f"{name} must be positive, got {value}")
+        positive_number(value, name)
+    model_exists(base_model, "--base-model")
+    writable_output(output)
     loss_name, loss_kwargs = retriever_loss(loss)
     docs, _, _ = _load_corpus(dataset, corpus)
     frame = load_labels(labels)

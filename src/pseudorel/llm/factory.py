@@ -13,6 +13,10 @@ def make_backend(spec: str, cache_path: str | Path, model: str = "default", para
     ``gguf:qwen2.5-coder-1.5b`` (a known local model) or ``path/to/model.gguf``."""
     if spec.startswith(("http://", "https://")):
         backend = OpenAIChatBackend(spec, model, api_key=api_key)
+    elif "://" in spec:
+        from pseudorel.llm.backend import LLMError
+
+        raise LLMError(f"'{spec}' is not an http(s) URL, gguf:NAME or a .gguf file")
     else:
         from pseudorel.llm.local_gguf import LocalGGUFBackend
 

@@ -99,4 +99,9 @@ def load_bi_encoder(name: str = DEFAULT_BI_ENCODER, device: str = "cpu"):
         return NomicEmbedder(resolved)
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(resolved, device=device)
+    from pseudorel.errors import InputError
+
+    try:
+        return SentenceTransformer(resolved, device=device)
+    except OSError as e:  # neither a local folder nor reachable on the hub
+        raise InputError(name, f"could not load a sentence-transformers model ({str(e).splitlines()[0]})") from None

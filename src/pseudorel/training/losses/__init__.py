@@ -3,6 +3,8 @@ with ``forward(sentence_features, labels)``. ``LOSSES`` are those of the full bi
 ``(query, positive, negatives)`` columns; ``CorpusDistillationLoss`` trains the query tower
 against frozen document embeddings (``training/query_tower.py``)."""
 
+import inspect
+
 from pseudorel.training.losses.bixse import BiXSELoss
 from pseudorel.training.losses.bootstrapping import BootstrappingLoss
 from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss
@@ -46,7 +48,14 @@ def parse_loss_spec(spec: str) -> tuple[str, dict]:
         if not sep:
             raise ValueError(f"loss '{spec}': '{part}' is not key=value")
         low = value.strip().lower()
-        kwargs[key.strip()] = low == "true" if low in ("true", "false") else float(value)
+        try:
+            kwargs[key.strip()] = low == "true" if low in ("true", "false") else float(value)
+        except ValueError:
+            raise ValueError(f"loss '{spec}': '{value}' is not a number or true/false") from None
+    accepted = set(inspect.signature(LOSSES[name]).parameters) - {"model", "self"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(f"loss '{name}' takes no {', '.join(unknown)} (it takes {', '.join(sorted(accepted))})")
     return name, kwargs
 
 

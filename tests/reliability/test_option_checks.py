@@ -1,0 +1,48 @@
+"""Bad options and output paths: one line naming the option or path, exit 2, before any work (issue 14, item 9)."""
+
+import time
+
+import pytest
+
+from tests.cli.test_cli import run_cli
+
+LABEL = ["label", "--dataset", "tiny", "--synthetic", "title", "--output", "{tmp}/l.parquet"]
+ADAPT = ["adapt", "--dataset", "tiny", "--output", "{tmp}/a"]
+EVALUATE = ["evaluate", "--dataset", "tiny"]
+TRAIN = ["train", "--labels", "{tmp}/none.parquet", "--dataset", "tiny", "--output", "{tmp}/t"]
+QRELS = ["--qrels", "{tmp}/x"]
+
+CASES = [
+    (EVALUATE + ["--top-k", "-5"], "--top-k must be at least 1"),
+    (EVALUATE + ["--top-k", "0"], "--top-k must be at least 1"),
+    (EVALUATE + ["--batch-size", "0"], "--batch-size must be at least 1"),
+    (EVALUATE + ["--precision", "fp8"], "--precision must be one of auto, fp32, bf16"),
+    (EVALUATE + ["--retriever", "dense:/missing/model"], "model '/missing/model' not found"),
+    (EVALUATE + ["--output", "{tmp}/file.txt"], "exists and is not a folder"),
+    (EVALUATE + ["--output", "{tmp}/file.txt/sub"], "cannot write to"),
+    (LABEL + ["--deep", "-3"], "--deep must be at least 0"),
+    (LABEL + ["--select", "best"], "--select must be one of uncertain, random"),
+    (LABEL + ["--judge-scale", "ternary"], "--judge-scale must be one of graded, binary"),
+    (LABEL + ["--synthetic", "titel"], "--synthetic must be one of title, ict, span; got 'titel'"),
+    (LABEL + ["--retrievers", ","], "--retrievers needs at least one retriever"),
+    (LABEL + ["--llm-budget", "-5"], "--llm-budget must be at least 0"),
+    (LABEL + ["--judge-words", "0"], "--judge-words must be at least 1"),
+    (LABEL + ["--llm", "htp://host/v1"], "'htp://host/v1' is not an http(s) URL"),
+    (ADAPT + ["--epochs", "nan"], "--epochs must be a finite number above 0, got nan"),
+    (ADAPT + ["--time-budget", "nan"], "--time-budget must be a finite number above 0"),
+    (ADAPT + ["--base-model", "/missing"], "--base-model: model '/missing' not found"),
+    (ADAPT + ["--loss", "label_weakening[gamma=1]"], "loss 'label_weakening' takes no gamma"),
+    (ADAPT + ["--learning-rates", "1e-4,inf"], "--learning-rates must be finite and positive"),
+    (TRAIN + ["--learning-rate", "inf"], "--learning-rate must be a finite number above 0, got inf"),
+    (["compare", "{tmp}/a", "{tmp}/b", *QRELS, "--measure", "nDCG@ten"], "'nDCG@ten' is not a measure"),
+    (["compare", "{tmp}/a", "{tmp}/b", *QRELS, "--method", "wilcoxon"], "--method must be one of randomization, t"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(c[0][-2:]) for c in CASES])
+def test_bad_option_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, args, message):
+    (tmp_path / "file.txt").write_text("not a folder")
+    start = time.perf_counter()
+    code, _, err = run_cli(monkeypatch, capsys, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and time.perf_counter() - start < 5
