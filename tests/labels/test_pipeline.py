@@ -35,13 +35,13 @@ def test_label_pairs_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path, st
     assert frame.prob_fusion.between(0, 1).all()
     assert frame.loc[frame.is_source_doc, "prob_source"].eq(1.0).all()
     assert frame.loc[~frame.is_source_doc, "prob_source"].isna().all()
-    assert frame.prob_llm.notna().sum() == 5 == stats["llm"]["judged"] == len(state.requests)
+    assert frame.prob_llm.notna().sum() == 5 == stats["llm"]["judged"] == len(state.requests) - 1  # + a server check
     assert frame.label.between(0, 1).all()
     judged = frame.prob_llm.notna()
     assert not np.allclose(frame.label[judged], frame.prob_cheap[judged])  # the LLM moved the labels it judged
 
     again, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "work", backend=backend, progress=False)
-    assert len(state.requests) == 5  # every stage and answer came from the caches
+    assert len(state.requests) == 6  # every stage and answer (and the server check) came from the caches
     assert again.equals(frame)
 
 
@@ -99,6 +99,8 @@ def test_sigkill_during_judging_loses_no_finished_label(tmp_path, tiny_dataset_p
         assert f"{cached} from cache" in result.stdout
         frame = load_labels(out)
         assert frame.prob_llm.notna().sum() == 20
-        assert len(state.requests) == 20 + (before_kill - cached)  # finished answers were not asked again
+        assert len(state.requests) == 1 + 20 + (
+            before_kill - cached
+        )  # the server check + 20; finished answers not asked again
     finally:
         server.shutdown()

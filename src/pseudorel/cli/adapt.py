@@ -61,6 +61,8 @@ def adapt(
     llm: Annotated[str | None, typer.Option(help="http(s)://server/v1, gguf:NAME or a .gguf path.")] = None,
     llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
     llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
+    llm_timeout: Annotated[float, typer.Option(help="Seconds to wait for one LLM answer.")] = 60.0,
+    llm_retries: Annotated[int, typer.Option(help="Retries of a failed LLM request.")] = 2,
     llm_queries: Annotated[int, typer.Option(help="Documents the LLM writes a query for (doc2query style).")] = 0,
     judge_domain: Annotated[
         str, typer.Option(help="generic, claim, question or topic: the corpus's terms for judging and writing queries.")
@@ -98,6 +100,9 @@ def adapt(
         raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
     positive_number(epochs, "--epochs")
     positive_number(time_budget, "--time-budget")
+    positive_number(llm_timeout, "--llm-timeout")
+    if llm_retries < 0:
+        raise UsageError(f"--llm-retries must be at least 0, got {llm_retries}")
     model_exists(base_model, "--base-model")
     kinds = synthetic_kinds(synthetic)
     specs = retriever_specs(retrievers)
@@ -138,7 +143,8 @@ def adapt(
     if llm:
         from pseudorel.llm.factory import make_backend
 
-        backend = make_backend(llm, output / "work" / "llm-cache.sqlite", model=llm_model)
+        cache = output / "work" / "llm-cache.sqlite"
+        backend = make_backend(llm, cache, model=llm_model, timeout=llm_timeout, retries=llm_retries)
     evaluation = None
     if evaluate_split is not None:
         if dataset is None:

@@ -132,6 +132,8 @@ def label(
     judge_scale: Annotated[str, typer.Option(help="graded (0-3) or binary.")] = "graded",
     judge_words: Annotated[int, typer.Option(help="Passage words shown to the judge.")] = 120,
     parallel: Annotated[int, typer.Option(help="LLM requests in flight.")] = 1,
+    llm_timeout: Annotated[float, typer.Option(help="Seconds to wait for one LLM answer.")] = 60.0,
+    llm_retries: Annotated[int, typer.Option(help="Retries of a failed LLM request.")] = 2,
     workdir: Annotated[Path | None, typer.Option(help="Stage cache (default: beside --output).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
@@ -147,6 +149,8 @@ def label(
     at_least(llm_budget, 0, "--llm-budget")
     at_least(judge_words, 1, "--judge-words")
     at_least(parallel, 1, "--parallel")
+    at_least(llm_retries, 0, "--llm-retries")
+    positive_number(llm_timeout, "--llm-timeout")
     positive_number(llm_seconds, "--llm-seconds")
     one_of(select, ("uncertain", "random"), "--select")
     one_of(judge_scale, ("graded", "binary"), "--judge-scale")
@@ -179,7 +183,8 @@ def label(
     if llm:
         from pseudorel.llm.factory import make_backend
 
-        backend = make_backend(llm, workdir / "llm-cache.sqlite", model=llm_model, parallel=parallel)
+        cache = workdir / "llm-cache.sqlite"
+        backend = make_backend(llm, cache, model=llm_model, parallel=parallel, timeout=llm_timeout, retries=llm_retries)
     frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend)
     save_labels(frame, output)
     typer.echo(f"labelled {stats['pairs']} pairs for {stats['queries']} queries -> {output}")

@@ -178,6 +178,7 @@ def label_pairs(
             frame["prob_cheap"].to_numpy(), settings.llm_budget, settings.llm_select, settings.seed
         )
         judge = LLMJudge(backend, settings.judge)
+        judge.check()  # an unreachable or broken server fails here, not after hours of failed pairs
         probs, errors, stats["llm"] = judge_pairs(frame, corpus, judge, indices, settings.llm_seconds, progress)
         frame["prob_llm"] = probs
         frame["llm_error"] = errors

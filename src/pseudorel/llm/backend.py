@@ -11,6 +11,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -69,13 +70,16 @@ class CachedBackend:
         self.model_id = backend.model_id
         self.hits = self.misses = 0
 
-    def chat(self, request: dict[str, Any]) -> dict[str, Any]:
+    def chat(self, request: dict[str, Any], usable: Callable[[dict], bool] | None = None) -> dict[str, Any]:
+        """The cached answer, or the backend's; with ``usable``, only answers it accepts are
+        cached or served from the cache (a garbage answer is asked again next time)."""
         key = request_key(self.model_id, request)
         cached = self.cache.get(key)
-        if cached is not None:
+        if cached is not None and (usable is None or usable(cached)):
             self.hits += 1
             return cached
         self.misses += 1
         response = self.backend.chat(request)
-        self.cache.put(key, response)
+        if usable is None or usable(response):
+            self.cache.put(key, response)
         return response

@@ -8,11 +8,19 @@ from pseudorel.llm.backend import CachedBackend, ResponseCache
 from pseudorel.llm.openai_http import OpenAIChatBackend
 
 
-def make_backend(spec: str, cache_path: str | Path, model: str = "default", parallel: int = 1, api_key=None):
+def make_backend(
+    spec: str,
+    cache_path: str | Path,
+    model: str = "default",
+    parallel: int = 1,
+    api_key=None,
+    timeout: float = 60.0,
+    retries: int = 2,
+):
     """``http://host:port/v1`` (any OpenAI-compatible server; ``model`` names the served model),
     ``gguf:qwen2.5-coder-1.5b`` (a known local model) or ``path/to/model.gguf``."""
     if spec.startswith(("http://", "https://")):
-        backend = OpenAIChatBackend(spec, model, api_key=api_key)
+        backend = OpenAIChatBackend(spec, model, api_key=api_key, timeout=timeout, retries=retries)
     elif "://" in spec:
         from pseudorel.llm.backend import LLMError
 

@@ -19,7 +19,7 @@ class OpenAIChatBackend:
         base_url: str,
         model: str,
         api_key: str | None = None,
-        timeout: float = 120.0,
+        timeout: float = 60.0,
         retries: int = 2,
         backoff: float = 1.0,
     ):

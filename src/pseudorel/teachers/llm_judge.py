@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ class JudgeSettings:
     max_passage_words: int | None = 120
     top_logprobs: int = 20
     parallel: int = 1  # requests in flight (server slots)
+    max_consecutive_failures: int = 5  # then the server is taken for dead and the run stops
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,32 @@ class LLMJudge:
         error = ""
         for _ in range(self.retries + 1):
             try:
-                label = parse_label(self.backend.chat(request), self.settings.scale)
+                label = parse_label(self._ask(request), self.settings.scale)
                 return Judgment(label, None, time.perf_counter() - start)
             except LLMError as e:
                 error = str(e)
         return Judgment(None, error, time.perf_counter() - start)
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        from pseudorel.llm.backend import CachedBackend
+
+        if isinstance(self.backend, CachedBackend):
+            return self.backend.chat(request, usable=self._usable)
+        return self.backend.chat(request)
+
+    def _usable(self, response: dict[str, Any]) -> bool:
+        try:
+            parse_label(response, self.settings.scale)
+        except LLMError:
+            return False
+        return True
+
+    def check(self) -> None:
+        """One judgment of a made-up pair before the real work: raise :class:`LLMError` at once
+        when the server is unreachable, errs or answers something that is not a grade."""
+        judgment = self.judge("check: is this server up", "check: a passage about whether the server is up")
+        if judgment.label is None:
+            raise LLMError(f"the LLM judge is not usable: {judgment.error}")
 
     def judge_many(
         self,
@@ -105,7 +128,9 @@ class LLMJudge:
         start = time.perf_counter()
         pairs = list(pairs)
         window = max(1, self.settings.parallel)
-        with ThreadPoolExecutor(max_workers=window) as pool:
+        pool = ThreadPoolExecutor(max_workers=window)
+        failures = 0
+        try:
             pending = []
             next_index = 0
             while next_index < len(pairs) or pending:
@@ -117,7 +142,19 @@ class LLMJudge:
                 if not pending:
                     break
                 index, future = pending.pop(0)
-                judgment = future.result()
+                left = None if max_seconds is None else max(0.0, max_seconds - (time.perf_counter() - start))
+                try:  # a request in flight is not waited for past the time budget
+                    judgment = future.result(timeout=left)
+                except FuturesTimeout:
+                    break
+                failures = failures + 1 if judgment.label is None else 0
+                if failures >= self.settings.max_consecutive_failures:
+                    raise LLMError(
+                        f"the LLM judge failed {failures} times in a row (last: {judgment.error}); the answers "
+                        "received so far are cached: fix the server and run again to resume"
+                    )
                 if on_result is not None:
                     on_result(index, judgment)
                 yield index, judgment
+        finally:  # on an error, Ctrl-C or the budget: drop queued pairs, do not wait for a hung request
+            pool.shutdown(wait=False, cancel_futures=True)
