@@ -1,12 +1,16 @@
-# Two entry points: `make evaluate` (the main job) and `make test`. Both set up .venv first.
-DATASET ?= scifact
+# Two entry points: `make adapt` (the main job) and `make test`. Both set up .venv first.
+DATASET ?= cranfield
 RETRIEVERS ?= bm25 dense hybrid
 OUT ?= runs
 BIN := .venv/bin
 
-.PHONY: setup evaluate test lint bench
+.PHONY: setup adapt evaluate test lint bench
 setup:
 	@bash scripts/setup.sh
+
+# adapt a search system to $(DATASET) with the defaults; test qrels are read for the printed table only
+adapt: setup
+	@$(BIN)/pseudorel adapt --dataset $(DATASET) --output $(OUT)/$(DATASET)-adapt --evaluate-split test
 
 evaluate: setup
 	@for r in $(RETRIEVERS); do \
