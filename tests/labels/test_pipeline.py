@@ -57,6 +57,7 @@ def test_uncertain_selection_judges_middle_pairs(tmp_path, tiny_dataset_path, st
     assert (judged - 0.5).abs().max() <= (others - 0.5).abs().min() + 1e-12
 
 
+@pytest.mark.fault("kill -9 during LLM judging", "the rerun resumes; no finished judgment is asked again")
 def test_sigkill_during_judging_loses_no_finished_label(tmp_path, tiny_dataset_path):
     server, state, url = stub_server.start(delay=0.15)
     out = tmp_path / "labels.parquet"

@@ -24,6 +24,10 @@ def stub():
         server.shutdown()
 
 
+@pytest.mark.fault(
+    "LLM server answers garbage, then is fixed (item 4)",
+    "garbage is neither cached nor served from the cache; the fixed server's grade is used",
+)
 def test_garbage_answers_are_not_cached(stub, tmp_path):
     state, url = stub("garbage")
     cache = ResponseCache(tmp_path / "llm.sqlite")
@@ -37,6 +41,10 @@ def test_garbage_answers_are_not_cached(stub, tmp_path):
 LABEL = ["label", "--dataset", "tiny", "--synthetic", "title", "--retrievers", "bm25", "--llm-budget", "5"]
 
 
+@pytest.mark.fault(
+    "LLM server refuses, returns HTTP 500, answers non-grades or hangs (item 5)",
+    "one check before the stage: one-line error, exit 2 within seconds, no output written",
+)
 @pytest.mark.parametrize(
     ("mode", "delay", "message"),
     [
@@ -71,6 +79,10 @@ class DiesAfterFirst:
         return {"choices": [{"message": {"content": "2"}, "logprobs": {"content": [{"top_logprobs": top}]}}]}
 
 
+@pytest.mark.fault(
+    "LLM server dies in the middle of a run (item 5)",
+    "stops after 5 consecutive failures with an error; finished answers stay cached",
+)
 def test_consecutive_failures_stop_the_run():
     backend = DiesAfterFirst()
     judge = LLMJudge(backend, JudgeSettings(max_consecutive_failures=3), retries=0)
@@ -81,6 +93,9 @@ def test_consecutive_failures_stop_the_run():
     assert seen[0] == (0, pytest.approx(2 / 3)) and backend.calls == 4  # not 50
 
 
+@pytest.mark.fault(
+    "a slow request in flight when --llm-seconds runs out (item 5)", "not waited for; queued pairs dropped"
+)
 def test_time_budget_bounds_a_request_in_flight(stub):
     _, url = stub("grade", delay=5.0)
     judge = LLMJudge(OpenAIChatBackend(url, "stub", timeout=30))

@@ -39,6 +39,7 @@ CASES = [
 ]
 
 
+@pytest.mark.fault("bad option or output path (item 9)", "one line naming the option or path, exit 2, before any work")
 @pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(c[0][-2:]) for c in CASES])
 def test_bad_option_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, args, message):
     (tmp_path / "file.txt").write_text("not a folder")

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
 
 from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data import load_beir
@@ -29,6 +30,10 @@ def _settings(model, **changes):
     return AdaptSettings(**{**base.__dict__, **changes})
 
 
+@pytest.mark.fault(
+    "adapt rerun in the same folder with other settings (item 1)",
+    "queries, labels and students redone; report and system.json describe what was used",
+)
 def test_adapt_redoes_stages_whose_settings_changed(tmp_path, tiny_dataset_path, tiny_model_path):
     ds = load_beir(tiny_dataset_path, splits=[])
     unlabeled = [Query(q, t) for q, t in ds.queries.items()]
@@ -49,6 +54,10 @@ def test_adapt_redoes_stages_whose_settings_changed(tmp_path, tiny_dataset_path,
     assert "label_stats" not in third and third["seconds"]["retriever"] < 5
 
 
+@pytest.mark.fault(
+    "checkpoints of another run in the output folder (item 2)",
+    "removed before training, never resumed; a folder with none of pseudorel's files is left alone",
+)
 def test_claim_output_clears_another_runs_checkpoints(tmp_path):
     out = tmp_path / "student"
     claim_output(out, "run-a")
@@ -64,6 +73,10 @@ def test_claim_output_clears_another_runs_checkpoints(tmp_path):
     assert (unrelated / "notes").is_dir()
 
 
+@pytest.mark.fault(
+    "train into a folder holding a model made from other labels (items 1, 2)",
+    "trained anew; the card's fingerprint changes",
+)
 def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, tiny_model_path, label_table):  # noqa: F811
     out = tmp_path / "retriever"
     args = ("train", "--dataset", "tiny", "--output", str(out), "--base-model", str(tiny_model_path), "--epochs", "1")
@@ -76,6 +89,10 @@ def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, t
     assert json.loads((out / "pseudorel.json").read_text())["fingerprint"] != card["fingerprint"]
 
 
+@pytest.mark.fault(
+    "dense model's files replaced under the same path (item 8)",
+    "candidates and teacher scores recomputed, not read from the cache",
+)
 def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
     import torch
     from sentence_transformers import SentenceTransformer

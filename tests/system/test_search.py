@@ -43,6 +43,7 @@ def test_system_with_reranker_reorders_only_its_depth(system_folder, tiny_datase
     assert blend(first, {q: dict.fromkeys(first[q], 0.0) for q in first}, 3)  # constant scores do not crash
 
 
+@pytest.mark.fault("system folder without or with a malformed system.json", "error naming the file")
 def test_broken_system_folders_name_the_problem(system_folder, tmp_path):
     with pytest.raises(InputError, match=r"no system\.json"):
         SearchSystem.load(tmp_path)
@@ -56,6 +57,7 @@ def test_broken_system_folders_name_the_problem(system_folder, tmp_path):
         SystemSpec.load(system_folder)
 
 
+@pytest.mark.fault("system folder whose corpus changed after adapt", "refused: the digest does not match")
 def test_changed_corpus_is_refused(system_folder):
     with open(system_folder / "corpus.jsonl", "a") as f:
         f.write('{"_id": "new", "title": "", "text": "added later"}\n')
