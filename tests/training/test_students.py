@@ -94,13 +94,15 @@ def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path,
     with pytest.raises(KeyboardInterrupt):
         train_bi_encoder(str(tiny_model_path), examples, out, settings)
     assert (out / "checkpoints" / "checkpoint-4").is_dir() and not (out / "pseudorel.json").exists()
+    before = json.loads((out / "checkpoints" / "checkpoint-4" / "pseudorel_elapsed.json").read_text())["seconds"]
     if half_written:  # a kill while checkpoint 6 was being written: weights there, trainer state not yet
         partial = out / "checkpoints" / "checkpoint-6"
         shutil.copytree(out / "checkpoints" / "checkpoint-4", partial)
         (partial / "trainer_state.json").unlink()
     train_bi_encoder(str(tiny_model_path), examples, out, settings)
     assert seen_steps[5] == 5  # the second run started after checkpoint 4, not from step 1
-    assert (out / "pseudorel.json").is_file()
+    card = json.loads((out / "pseudorel.json").read_text())
+    assert card["train_seconds"] > before > 0  # the card counts the interrupted part too
 
 
 @pytest.mark.parametrize("loss", ["listwise", "bce"])

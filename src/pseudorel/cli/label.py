@@ -19,7 +19,7 @@ from pseudorel.cli._options import (
     writable_output,
 )
 from pseudorel.cli.app import app
-from pseudorel.errors import UsageError
+from pseudorel.errors import InputError, UsageError
 
 DatasetOpt = Annotated[
     str | None, typer.Option(help="BEIR folder or name (its corpus and queries; qrels are not read).")
@@ -54,6 +54,14 @@ def _queries_from_options(queries_file, split_queries, dataset_queries, folder, 
         chosen += [Query(qid, dataset_queries[qid]) for qid in ids if qid in dataset_queries]
     if synthetic:
         chosen += synthetic_queries(docs, [k.strip() for k in synthetic.split(",")], seed=seed)
+    foreign = [q for q in chosen if q.doc_id is not None and q.doc_id not in docs]
+    if foreign:
+        example = foreign[0]
+        raise InputError(
+            queries_file,
+            f"{len(foreign)} queries name a source document that is not in the corpus, e.g. "
+            f"'{example.doc_id}' (query '{example.id}')",
+        )
     return chosen
 
 

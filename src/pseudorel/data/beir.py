@@ -41,6 +41,8 @@ def load_beir(folder: str | Path, splits: list[str] | None = None, name: str | N
     queries_path = folder / "queries.jsonl"
     queries = read_queries(queries_path) if queries_path.is_file() else {}
     wanted = available_splits(folder) if splits is None else splits
+    if wanted and not queries_path.is_file():
+        raise InputError(queries_path, f"missing: the qrels of split '{wanted[0]}' need the queries they judge")
     qrels = {}
     for split in wanted:
         path = folder / "qrels" / f"{split}.tsv"

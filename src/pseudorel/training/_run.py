@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import time
 from pathlib import Path
 
 from pseudorel._io import atomic_write
@@ -92,13 +91,14 @@ def last_complete_checkpoint(folder: Path) -> Path | None:
 def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
     """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one, and stopping
     after ``time_limit_s`` seconds if given; returns what the model card records of the run."""
-    from pseudorel.training.callbacks import StopAfter
+    from pseudorel.training.callbacks import RecordElapsed, StopAfter, elapsed_before
 
     limit = StopAfter(time_limit_s) if time_limit_s is not None else None
     if limit is not None:
         trainer.add_callback(limit)
-    start = time.perf_counter()
     latest = last_complete_checkpoint(output / "checkpoints")
+    clock = RecordElapsed(elapsed_before(latest))
+    trainer.add_callback(clock)
     trainer.train(resume_from_checkpoint=str(latest) if latest else None)
     metric = trainer.args.metric_for_best_model
     if metric and not metric.startswith("eval_"):
@@ -112,7 +112,7 @@ def train_resumable(trainer, output: Path, time_limit_s: float | None = None) ->
             trainer.state.best_metric,
         )
     return {
-        "train_seconds": round(time.perf_counter() - start, 1),
+        "train_seconds": round(clock.seconds(), 1),  # earlier interrupted runs included
         "steps_done": trainer.state.global_step,
         "stopped_by_time_limit": bool(limit and limit.stopped),
         # the label-free model-selection signal (held-out pseudo-labels), when there is one

@@ -39,3 +39,35 @@ class StopAfter(TrainerCallback):
             control.should_save = True
             control.should_evaluate = args.eval_strategy != "no"
         return control
+
+
+ELAPSED_FILE = "pseudorel_elapsed.json"
+
+
+class RecordElapsed(TrainerCallback):
+    """Writes the training seconds so far (earlier runs' included) into each checkpoint, so that a
+    resumed run's card counts the whole training, not only its own part."""
+
+    def __init__(self, before: float = 0.0):
+        self.before = before
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return self.before + time.perf_counter() - self.start
+
+    def on_save(self, args, state, control, **kwargs):
+        import json
+        from pathlib import Path
+
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            (folder / ELAPSED_FILE).write_text(json.dumps({"seconds": self.seconds()}))
+
+
+def elapsed_before(checkpoint) -> float:
+    """The training seconds recorded in ``checkpoint`` (0 when there is none or no record)."""
+    import json
+
+    if checkpoint is None or not (checkpoint / ELAPSED_FILE).is_file():
+        return 0.0
+    return float(json.loads((checkpoint / ELAPSED_FILE).read_text())["seconds"])

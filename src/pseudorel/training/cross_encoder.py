@@ -94,7 +94,12 @@ def train_cross_encoder(
         )
     else:
         raise ValueError(f"unknown cross-encoder loss '{settings.loss}' (listwise or bce)")
-    model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=settings.max_length, device="cpu")
+    from transformers import AutoConfig, set_seed
+
+    set_seed(settings.seed)  # before the new head is initialised, so two runs start from the same weights
+    positions = getattr(AutoConfig.from_pretrained(resolve_model(base_model)), "max_position_embeddings", None)
+    max_length = min(settings.max_length, positions) if positions else settings.max_length
+    model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=max_length, device="cpu")
     steps = math.ceil(len(dataset) / settings.batch_size * settings.epochs)
     args = CrossEncoderTrainingArguments(
         **base_arguments(output, settings, settings.bf16),
