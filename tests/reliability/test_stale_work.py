@@ -110,3 +110,38 @@ def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dat
     retrained.save(str(model))  # new weights under the same path
     after, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
     assert not before["score_fusion"].equals(after["score_fusion"]) or not before["doc_id"].equals(after["doc_id"])
+
+
+@pytest.mark.fault(
+    "train --labels A killed by PID, then train --labels B into the same folder (item 2)",
+    "B starts from scratch: A's checkpoints are removed, the card is B's",
+)
+def test_killed_run_is_not_resumed_by_another(tmp_path, tiny_model_path, label_table):  # noqa: F811
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "retriever"
+    other = tmp_path / "other.parquet"
+    frame = pd.read_parquet(label_table)
+    frame.assign(label=frame["label"][::-1].to_numpy()).to_parquet(other)
+    base = [sys.executable, "-m", "pseudorel", "train", "--dataset", "tiny", "--output", str(out)]
+    base += ["--base-model", str(tiny_model_path), "--epochs", "200"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([*base, "--labels", str(label_table)], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list(out.glob("checkpoints/checkpoint-*/trainer_state.json")) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(out.glob("checkpoints/checkpoint-*")) and not (out / "pseudorel.json").exists()
+    a_key = json.loads((out / RUN_MARKER).read_text())["fingerprint"]
+    result = subprocess.run(
+        [*base[:-1], "1", "--labels", str(other)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "holds a model of another run" in result.stderr
+    card = json.loads((out / "pseudorel.json").read_text())
+    assert card["fingerprint"] != a_key and card["steps_done"] == card["steps"]
