@@ -1,7 +1,14 @@
 import pandas as pd
 import pytest
 
-from pseudorel.system.guard import GuardSettings, decide, held_out_query_ids, pseudo_ndcg
+from pseudorel.system.guard import (
+    GuardSettings,
+    decide,
+    held_out_query_ids,
+    pseudo_ndcg,
+    pseudo_qrels,
+    relevance_gains,
+)
 from pseudorel.system.select import select_system
 
 
@@ -37,7 +44,8 @@ def test_decide_needs_a_significant_gain():
 @pytest.mark.parametrize("quality", ["reversed", "oracle"])
 def test_guard_drops_a_reranker_made_worse_on_purpose(monkeypatch, labelled, tmp_path, tiny_model_path, quality):
     corpus, labels = labelled
-    gains = {(q, d): g for q, d, g in zip(labels["query_id"], labels["doc_id"], labels["label"], strict=True)}
+    values = relevance_gains(labels)
+    gains = {(q, d): g for q, d, g in zip(labels["query_id"], labels["doc_id"], values, strict=True)}
 
     def fake_scores(run, queries, corpus, model, depth=100, progress=True):
         sign = -1.0 if quality == "reversed" else 1.0
@@ -55,3 +63,13 @@ def test_guard_drops_a_reranker_made_worse_on_purpose(monkeypatch, labelled, tmp
     else:  # an oracle of the teacher's labels: kept, and the system record says so
         assert reranker.kept and spec.reranker is not None and spec.reranker.model == "reranker"
         assert spec.decisions[-1]["part"] == "system" and spec.decisions[-1]["kept"]
+
+
+def test_gains_leave_out_the_source_document_shortcut(labelled):
+    """A synthetic query's source document is not credited for being its source (that rewards
+    lexical copying); the reading teachers' judgment of it counts as for any other document."""
+    _, labels = labelled
+    source = labels[labels["is_source_doc"].astype(bool)].iloc[0]
+    gains = pseudo_qrels(labels, [source["query_id"]])[source["query_id"]]
+    assert gains[source["doc_id"]] == pytest.approx(source["prob_fusion"])
+    assert source["label"] > source["prob_fusion"]  # the training label does credit it
