@@ -102,3 +102,21 @@ def test_time_budget_bounds_a_request_in_flight(stub):
     start = time.perf_counter()
     assert list(judge.judge_many([("a", "b")] * 3, max_seconds=0.5)) == []
     assert time.perf_counter() - start < 2.5
+
+
+@pytest.mark.fault("Ctrl-C while the LLM server hangs (item 5)", "exits at once with code 130, not after the timeout")
+def test_ctrl_c_during_a_hung_request_exits_at_once(tmp_path, stub):
+    import signal
+    import subprocess
+    import sys
+
+    state, url = stub("grade", delay=60.0)
+    args = [*LABEL, "--llm", url, "--llm-timeout", "50", "--output", str(tmp_path / "l.parquet")]
+    proc = subprocess.Popen([sys.executable, "-m", "pseudorel", *args], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not state.requests and time.time() < deadline:  # the check request is in flight, hanging
+        time.sleep(0.05)
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err and time.perf_counter() - start < 5

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 
 import typer
@@ -21,11 +23,23 @@ def main() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    previous = signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
     except PseudorelError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished work is cached; run the command again to resume", err=True)
-        sys.exit(130)
+        _interrupted()
+    finally:  # a caller that runs main() in-process (the tests) keeps its own Ctrl-C handling
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(*_signal) -> None:
+    """Ctrl-C: stop now, as a kill would. Every output is written atomically, every LLM answer
+    committed as it arrives and a half-written checkpoint is skipped on resume, so nothing is
+    lost but the work in flight; waiting (for a hung LLM request, a trainer's cleanup) is not."""
+    sys.stdout.flush()
+    sys.stderr.write("interrupted: finished work is cached; run the command again to resume\n")
+    sys.stderr.flush()
+    os._exit(130)
