@@ -47,3 +47,18 @@ def test_bad_option_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, a
     code, _, err = run_cli(monkeypatch, capsys, *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err and time.perf_counter() - start < 5
+
+
+@pytest.mark.fault(
+    "output on a full disk (item 9)", "one line naming the folder and 'No space left on device', exit 2, no work done"
+)
+def test_full_disk_is_reported_before_any_work(monkeypatch, capsys, tmp_path):
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
+    code, _, err = run_cli(monkeypatch, capsys, *EVALUATE, "--output", str(tmp_path / "out"))
+    assert code == 2 and "cannot write to" in err and "No space left on device" in err
