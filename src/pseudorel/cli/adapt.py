@@ -75,7 +75,7 @@ def adapt(
         str | None, typer.Option(help="Report test metrics on this split's qrels (evaluation only).")
     ] = None,
 ) -> None:
-    """Adapt a retriever and a reranker to a corpus from pseudo-labels; no judgments needed."""
+    """Adapt a search system to a corpus from pseudo-labels; ships only the parts the no-harm guard keeps."""
     from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
     from pseudorel.cli._options import (

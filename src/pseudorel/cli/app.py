@@ -3,7 +3,7 @@
 import typer
 
 app = typer.Typer(
-    help="Train retrievers and rerankers for a corpus without relevance judgments.",
+    help="Adapt a search system (retriever, reranker, fusion) to a corpus without relevance judgments.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
