@@ -6,14 +6,9 @@ from pathlib import Path
 
 from pseudorel.data.types import Document, Run
 from pseudorel.errors import InputError
+from pseudorel.labels.pipeline import corpus_digest
 from pseudorel.retrieval.fusion import fuse
 from pseudorel.system.spec import FirstStage, SystemSpec
-
-
-def corpus_digest(corpus: dict[str, Document]) -> str:
-    from pseudorel.labels.pipeline import corpus_digest as digest
-
-    return digest(corpus)
 
 
 class SearchSystem:
