@@ -29,6 +29,7 @@ from pseudorel.data.beir import available_splits, split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
 from pseudorel.evaluation.rerank import blend, cross_encoder_scores
 from pseudorel.labels.pipeline import LabelSettings
+from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
@@ -41,13 +42,17 @@ CACHE = Path(__file__).parent / "cache" / "system"
 FORCED_RERANK_DEPTH = 20
 
 
-def run_collection(name: str, retrievers_spec: tuple[str, ...], out: Path) -> dict:
+def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict:
     folder = SHARED_DATA / name
     corpus_only = load_beir(folder, splits=[])
     train_ids = split_query_ids(folder, "train") if "train" in available_splits(folder) else []
     unlabeled = [Query(q, corpus_only.queries[q]) for q in train_ids if q in corpus_only.queries]
-    settings = AdaptSettings(labels=LabelSettings(retrievers=retrievers_spec))
     start = time.perf_counter()
+    settings = AdaptSettings(labels=LabelSettings(retrievers=requested))
+    choice = choose_teacher(requested, len(corpus_only.corpus), len(unlabeled) + 2 * len(corpus_only.corpus))
+    retrievers_spec = choice.retrievers
+    suffix = "".join(f"+{parse_spec(s)[1]}" for s in retrievers_spec if parse_spec(s)[1])
+    out = CACHE / (name + suffix)
     report = adapt(corpus_only.corpus, out, unlabeled, settings)
     adapt_minutes = (time.perf_counter() - start) / 60
 
@@ -87,6 +92,8 @@ def run_collection(name: str, retrievers_spec: tuple[str, ...], out: Path) -> di
         test_p = paired_test(base, evaluation.column("nDCG@10"), "nDCG@10")
         table[key] = {**evaluation.aggregate, "p_vs_hybrid_zero_shot": test_p.p_value}
     return {
+        "key": name if default else f"{name}[{','.join(retrievers_spec)}]",
+        "teacher_choice": report["teacher"],
         "queries": report["queries"],
         "held_out_queries": report["held_out_queries"],
         "shipped": report["system"]["shipped"],
@@ -102,10 +109,14 @@ def run_collection(name: str, retrievers_spec: tuple[str, ...], out: Path) -> di
 
 def markdown(results: dict) -> str:
     lines = []
-    head = results.get("headline", {})
-    if head:
-        lines += ["## Headline", "", "| key | value |", "|---|---|"]
-        lines += [f"| {k} | {v if isinstance(v, str) else round(v, 4)} |" for k, v in head.items()] + [""]
+    titles = {
+        "headline": "Headline (adapt's defaults)",
+        "headline_bm25_minilm_teacher": "Before: BM25 + MiniLM teacher",
+    }
+    for key, title in titles.items():
+        if head := results.get(key, {}):
+            lines += [f"## {title}", "", "| key | value |", "|---|---|"]
+            lines += [f"| {k} | {v if isinstance(v, str) else round(v, 4)} |" for k, v in head.items()] + [""]
     for name, r in results.get("collections", {}).items():
         dropped = ", ".join(r["dropped"]) or "nothing"
         lines += [f"## {name}", "", f"Shipped: **{r['shipped']}**; dropped: {dropped}.", ""]
@@ -139,18 +150,18 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["cranfield", "scifact", "nfcorpus"])
     parser.add_argument(
         "--retrievers",
-        default="bm25,dense",
-        help="the teacher's retrievers; other than the default, results "
+        default="auto",
+        help="the teacher's retrievers (adapt's default: auto); other than the default, results "
         "are stored under <dataset>+<extra models> and leave the headline (adapt's defaults) alone",
     )
     args = parser.parse_args()
     specs = tuple(args.retrievers.split(","))
-    suffix = "".join(f"+{parse_spec(s)[1]}" for s in specs if parse_spec(s)[1])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     report = Report("system", keep_previous=True)
     collections = report.data.setdefault("collections", {})
     for name in args.datasets:
-        collections[name + suffix] = run_collection(name, specs, CACHE / (name + suffix))
+        result = run_collection(name, specs, default=specs == (AUTO,))
+        collections[result.pop("key")] = result
         report.data["headline"] = headline(collections)
         report.save(markdown(report.data))
     report.save(markdown(report.data), complete=True)

@@ -18,6 +18,7 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("PSEUDOREL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PSEUDOREL_DATA_DIR", str(FIXTURES))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("PSEUDOREL_AUTO_FETCH", "0")  # adapt's default teacher never downloads nomic in tests
     return tmp_path / "cache"
 
 

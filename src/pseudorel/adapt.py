@@ -36,6 +36,7 @@ from pseudorel.data.types import Dataset, Document
 from pseudorel.fingerprints import StageRecord, fingerprint, frame_digest, model_id
 from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest
 from pseudorel.labels.store import load_labels, save_labels
+from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
 from pseudorel.system.guard import GuardSettings, held_out_query_ids
 from pseudorel.training._run import claim_output
@@ -55,7 +56,8 @@ class AdaptSettings:
     max_synthetic_docs: int | None = None
     synthetic_per_document: int = 1  # queries of each kind per document (ict: distinct sentences)
     llm_query_docs: int = 0  # documents (seeded sample) the LLM writes a query for, if an LLM is given
-    labels: LabelSettings = field(default_factory=LabelSettings)
+    # ("auto",): BM25 + MiniLM, plus nomic-embed-text-v1.5 where it is usable (labels/teacher_choice.py)
+    labels: LabelSettings = field(default_factory=lambda: LabelSettings(retrievers=(AUTO,)))
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
     # document tower against the frozen training queries; both: fine-tune everything on examples
@@ -103,8 +105,12 @@ def adapt(
         raise ValueError(f"retriever_tower must be one of {', '.join(TOWERS)}, not '{settings.retriever_tower}'")
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    report: dict = {"settings": asdict(settings), "seconds": {}}
     total = time.perf_counter()
+    made = len(settings.synthetic_kinds) * min(len(corpus), settings.max_synthetic_docs or len(corpus))
+    choice = choose_teacher(settings.labels.retrievers, len(corpus), len(queries or []) + made, settings.time_budget_s)
+    settings = replace(settings, labels=replace(settings.labels, retrievers=choice.retrievers))
+    logger.info("teacher: %s (%s)", ", ".join(choice.retrievers), choice.reason)
+    report: dict = {"settings": asdict(settings), "teacher": choice.as_dict(), "seconds": {}}
 
     def within_budget(train_settings, share: float = 1.0):
         """``train_settings`` limited to ``share`` of the time left in the budget (if there is one)."""

@@ -57,11 +57,14 @@ def synthetic_kinds(text: str | None, option: str = "--synthetic") -> tuple[str,
     return kinds
 
 
-def retriever_specs(text: str, option: str = "--retrievers") -> tuple[str, ...]:
-    """Comma-separated ``bm25`` / ``dense[:MODEL]`` specs; a model path must exist."""
+def retriever_specs(text: str, option: str = "--retrievers", allow_auto: bool = False) -> tuple[str, ...]:
+    """Comma-separated ``bm25`` / ``dense[:MODEL]`` specs (or ``auto``, where allowed); a model
+    path must exist."""
     from pseudorel.retrieval.factory import parse_spec
 
     specs = tuple(part.strip() for part in text.split(",") if part.strip())
+    if specs == ("auto",) and allow_auto:
+        return specs
     if not specs:
         raise UsageError(f"{option} needs at least one retriever (bm25, dense[:MODEL])")
     for spec in specs:

@@ -50,10 +50,11 @@ def adapt(
     retrievers: Annotated[
         str,
         typer.Option(
-            help="The teacher's retrievers, e.g. bm25,dense,dense:nomic (nomic-embed-text-v1.5, fetched once, "
-            "~284 MB); its dense models may also join the shipped system's first stage."
+            help="The teacher's retrievers, e.g. bm25,dense or bm25,dense,dense:nomic; auto: BM25 + MiniLM + "
+            "nomic-embed-text-v1.5 (fetched once, ~284 MB) where nomic is usable and fits --time-budget, else "
+            "BM25 + MiniLM. Its dense models may also join the shipped system's first stage."
         ),
-    ] = "bm25,dense",
+    ] = "auto",
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
@@ -105,7 +106,7 @@ def adapt(
         raise UsageError(f"--llm-retries must be at least 0, got {llm_retries}")
     model_exists(base_model, "--base-model")
     kinds = synthetic_kinds(synthetic)
-    specs = retriever_specs(retrievers)
+    specs = retriever_specs(retrievers, allow_auto=True)
     llm_spec(llm)
     writable_output(output)
     if llm_queries < 0 or llm_budget < 0:

