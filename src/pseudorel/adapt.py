@@ -98,8 +98,10 @@ def adapt(
     backend=None,
     evaluation: Dataset | None = None,
     split: str = "test",
+    scorer=None,
 ) -> dict:
-    """Run every stage; returns (and writes to ``report.json``) the report."""
+    """Run every stage; returns (and writes to ``report.json``) the report. ``backend`` is the
+    LLM (judge, query writer), ``scorer`` the query-likelihood teacher's model."""
     settings = settings or AdaptSettings()
     if settings.retriever_tower not in TOWERS:
         raise ValueError(f"retriever_tower must be one of {', '.join(TOWERS)}, not '{settings.retriever_tower}'")
@@ -145,11 +147,16 @@ def adapt(
 
     start = time.perf_counter()
     labels_path = output / "labels.parquet"
-    labels_key = fingerprint(queries_key, settings.labels, backend_id if settings.labels.llm_budget else None)
+    scorer_id = getattr(scorer, "model_id", None) if settings.labels.ql_budget else None
+    labels_key = fingerprint(
+        queries_key, settings.labels, backend_id if settings.labels.llm_budget else None, scorer_id
+    )
     if stages.matches("labels", labels_key, labels_path):
         labels = load_labels(labels_path)
     else:
-        labels, stats = label_pairs(corpus, all_queries, settings.labels, output / "work", backend=backend)
+        labels, stats = label_pairs(
+            corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer
+        )
         save_labels(labels, labels_path)
         stages.record("labels", labels_key)
         report["label_stats"] = stats

@@ -1,4 +1,5 @@
-"""A stub OpenAI-compatible chat server for tests: grades by word overlap, on localhost.
+"""A stub OpenAI-compatible server for tests, on localhost: its chat endpoint grades by word
+overlap; its completions endpoint echoes prompt logprobs (query likelihood by word overlap).
 
 Run as a script (``python stub_server.py PORTFILE``) or start in-process with ``start()``.
 Mode ``grade`` answers with top_logprobs over "0".."3"; ``text`` answers a bare digit with
@@ -24,6 +25,27 @@ def overlap_grade(user: str) -> float:
     return 3.0 * len(q & p) / max(len(q), 1)
 
 
+def echo_logprobs(prompt: str) -> dict:
+    """A completions answer echoing ``prompt`` word by word: a word that occurs in the prompt's
+    ``Passage:`` line gets log-probability -1, any other -5 (query likelihood by word overlap)."""
+    passage = next((line for line in prompt.splitlines() if line.startswith("Passage:")), "")
+    known = set(re.findall(r"[a-z]{3,}", passage.lower()))
+    tokens = [m for m in re.finditer(r"\s*\S+", prompt)]
+    values = [None] + [-1.0 if m.group().strip().lower() in known else -5.0 for m in tokens[1:]]
+    return {
+        "choices": [
+            {
+                "text": prompt,
+                "logprobs": {
+                    "tokens": [m.group() for m in tokens],
+                    "token_logprobs": values,
+                    "text_offset": [m.start() for m in tokens],
+                },
+            }
+        ]
+    }
+
+
 class StubState:
     def __init__(self, mode: str = "grade", delay: float = 0.0):
         self.mode = mode
@@ -44,6 +66,8 @@ def make_handler(state: StubState):
                 self.end_headers()
                 self.wfile.write(b"boom")
                 return
+            if not self.path.endswith("/chat/completions"):
+                return self._send(echo_logprobs(body["prompt"]) if body.get("echo") else {"choices": [{"text": "x"}]})
             user = body["messages"][-1]["content"]
             grade = overlap_grade(user)
             if "Reply with the" in body["messages"][0]["content"]:  # query generation: first words, by seed
@@ -69,6 +93,9 @@ def make_handler(state: StubState):
                         }
                     ]
                 }
+            self._send(answer)
+
+        def _send(self, answer: dict) -> None:
             data = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

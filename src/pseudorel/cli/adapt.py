@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pseudorel.cli.app import app
+from pseudorel.cli.label import QLBudgetOpt, QLModelOpt, QLOpt
 from pseudorel.errors import UsageError
 
 
@@ -68,6 +69,9 @@ def adapt(
     judge_domain: Annotated[
         str, typer.Option(help="generic, claim, question or topic: the corpus's terms for judging and writing queries.")
     ] = "generic",
+    ql: QLOpt = None,
+    ql_model: QLModelOpt = "default",
+    ql_budget: QLBudgetOpt = 1000,
     time_budget: Annotated[
         float | None,
         typer.Option(help="Minutes for queries, labels and training; the students stop training when it runs out."),
@@ -93,6 +97,7 @@ def adapt(
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
     from pseudorel.teachers.llm_judge import JudgeSettings
+    from pseudorel.teachers.query_likelihood import QLSettings
     from pseudorel.training.bi_encoder import TrainSettings
     from pseudorel.training.cross_encoder import CrossTrainSettings
     from pseudorel.training.query_tower import QueryTowerSettings
@@ -108,6 +113,9 @@ def adapt(
     kinds = synthetic_kinds(synthetic)
     specs = retriever_specs(retrievers, allow_auto=True)
     llm_spec(llm)
+    llm_spec(ql, "--ql")
+    if ql_budget < 1:
+        raise UsageError(f"--ql-budget must be at least 1, got {ql_budget}")
     writable_output(output)
     if llm_queries < 0 or llm_budget < 0:
         raise UsageError("--llm-queries and --llm-budget must not be negative")
@@ -128,6 +136,8 @@ def adapt(
             retrievers=specs,
             llm_budget=llm_budget if llm else 0,
             judge=JudgeSettings(domain=prompt_domain(judge_domain, "--judge-domain")),
+            ql_budget=ql_budget if ql else 0,
+            ql=QLSettings(domain=judge_domain),
         ),
         retriever_tower=tower,
         query_tower=QueryTowerSettings(learning_rate_grid=grid, **({} if epochs is None else {"epochs": epochs})),
@@ -146,12 +156,17 @@ def adapt(
 
         cache = output / "work" / "llm-cache.sqlite"
         backend = make_backend(llm, cache, model=llm_model, timeout=llm_timeout, retries=llm_retries)
+    scorer = None
+    if ql:
+        from pseudorel.llm.factory import make_scorer
+
+        scorer = make_scorer(ql, model=ql_model, timeout=llm_timeout, retries=llm_retries)
     evaluation = None
     if evaluate_split is not None:
         if dataset is None:
             raise UsageError("--evaluate-split needs --dataset")
         evaluation = load_dataset(dataset, splits=[evaluate_split])
-    report = run_adapt(docs, output, unlabeled, settings, backend, evaluation, evaluate_split or "test")
+    report = run_adapt(docs, output, unlabeled, settings, backend, evaluation, evaluate_split or "test", scorer=scorer)
     typer.echo(f"retriever: {output / 'retriever'}")
     if reranker:
         typer.echo(f"reranker: {output / 'reranker'}")

@@ -25,6 +25,15 @@ DatasetOpt = Annotated[
     str | None, typer.Option(help="BEIR folder or name (its corpus and queries; qrels are not read).")
 ]
 CorpusOpt = Annotated[Path | None, typer.Option(help="Corpus file (JSONL/CSV/TSV) instead of --dataset.")]
+QLOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Query-likelihood teacher: http(s)://server/v1 (a completions server that echoes prompt "
+        "logprobs, e.g. vLLM), gguf:NAME, a .gguf file or a transformers causal-LM folder."
+    ),
+]
+QLModelOpt = Annotated[str, typer.Option(help="Model name on the --ql server.")]
+QLBudgetOpt = Annotated[int, typer.Option(help="Most pairs the query-likelihood teacher scores (whole queries).")]
 
 
 def _load_corpus(dataset: str | None, corpus: Path | None):
@@ -142,19 +151,26 @@ def label(
     parallel: Annotated[int, typer.Option(help="LLM requests in flight.")] = 1,
     llm_timeout: Annotated[float, typer.Option(help="Seconds to wait for one LLM answer.")] = 60.0,
     llm_retries: Annotated[int, typer.Option(help="Retries of a failed LLM request.")] = 2,
+    ql: QLOpt = None,
+    ql_model: QLModelOpt = "default",
+    ql_budget: QLBudgetOpt = 1000,
     workdir: Annotated[Path | None, typer.Option(help="Stage cache (default: beside --output).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Label (query, document) pairs with cheap teachers and an optional budgeted LLM judge."""
+    """Label (query, document) pairs with cheap teachers, an optional budgeted LLM judge and an
+    optional query-likelihood teacher."""
     from pseudorel.candidates import MiningSettings
     from pseudorel.labels.pipeline import LabelSettings, label_pairs
     from pseudorel.labels.store import save_labels
     from pseudorel.teachers.llm_judge import JudgeSettings
+    from pseudorel.teachers.query_likelihood import QLSettings
 
     specs = retriever_specs(retrievers)
     at_least(top, 1, "--top")
     at_least(deep, 0, "--deep")
     at_least(llm_budget, 0, "--llm-budget")
+    at_least(ql_budget, 1, "--ql-budget")
+    llm_spec(ql, "--ql")
     at_least(judge_words, 1, "--judge-words")
     at_least(parallel, 1, "--parallel")
     at_least(llm_retries, 0, "--llm-retries")
@@ -184,6 +200,8 @@ def label(
             max_passage_words=judge_words,
             parallel=parallel,
         ),
+        ql_budget=ql_budget if ql else 0,
+        ql=QLSettings(domain=prompt_domain(judge_domain, "--judge-domain"), max_passage_words=judge_words),
         seed=seed,
     )
     workdir = workdir or output.parent / ".pseudorel-work"
@@ -193,7 +211,12 @@ def label(
 
         cache = workdir / "llm-cache.sqlite"
         backend = make_backend(llm, cache, model=llm_model, parallel=parallel, timeout=llm_timeout, retries=llm_retries)
-    frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend)
+    scorer = None
+    if ql:
+        from pseudorel.llm.factory import make_scorer
+
+        scorer = make_scorer(ql, model=ql_model, timeout=llm_timeout, retries=llm_retries)
+    frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend, scorer=scorer)
     save_labels(frame, output)
     typer.echo(f"labelled {stats['pairs']} pairs for {stats['queries']} queries -> {output}")
     if "llm" in stats:
@@ -202,3 +225,6 @@ def label(
         typer.echo(
             f"LLM: {s['judged']} judged, {s['failed']} failed of {s['requested']} in {s['seconds']:.1f} s{cached}"
         )
+    if "query_likelihood" in stats:
+        s = stats["query_likelihood"]
+        typer.echo(f"query likelihood: {s['scored']} of {s['requested']} pairs scored in {s['seconds']:.1f} s")

@@ -24,12 +24,14 @@ from pseudorel.queries.types import Query
 from pseudorel.teachers.calibration import CALIBRATORS
 from pseudorel.teachers.combine import combine_probs, select_for_judging
 from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
+from pseudorel.teachers.query_likelihood import QLSettings
 from pseudorel.teachers.rank_fusion import rank_fusion_scores
 from pseudorel.teachers.source_doc import source_doc_probs
 
 logger = logging.getLogger("pseudorel")
 
 CALIBRATION_PREFIX = "calib:"
+QL_KEYS = ("ql_budget", "ql_depth", "ql_seconds", "ql")
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ class LabelSettings:
     llm_select: str = "uncertain"
     llm_weight: float = 1.0  # the LLM's weight against each cheap teacher in the combined label
     judge: JudgeSettings = field(default_factory=JudgeSettings)
+    ql_budget: int = 0  # pairs the query-likelihood teacher scores (given a scorer)
+    ql_depth: int = 10  # each sampled query's top-ranked candidates it scores
+    ql_seconds: float | None = None
+    ql: QLSettings = field(default_factory=QLSettings)
     seed: int = 0
 
     def cheap_key(self) -> str:
         d = asdict(self)
-        for k in ("llm_budget", "llm_seconds", "llm_select", "llm_weight", "judge"):
+        for k in ("llm_budget", "llm_seconds", "llm_select", "llm_weight", "judge", *QL_KEYS):
             d.pop(k)
         return repr(sorted(d.items()))
 
@@ -163,8 +169,10 @@ def label_pairs(
     workdir,
     backend=None,
     progress: bool = True,
+    scorer=None,
 ) -> tuple[pd.DataFrame, dict]:
-    """The label table for ``queries`` (calibration-only rows removed) and run statistics."""
+    """The label table for ``queries`` (calibration-only rows removed) and run statistics;
+    ``backend`` is the LLM judge's chat model, ``scorer`` the query-likelihood teacher's model."""
     cache = StageCache(workdir)
     frame = cheap_labels(corpus, queries, settings, cache, progress=progress)
     frame = frame[~frame["calibration_only"]].drop(columns="calibration_only").reset_index(drop=True)
@@ -183,6 +191,11 @@ def label_pairs(
         frame["prob_llm"] = probs
         frame["llm_error"] = errors
         teachers["llm"] = probs
+    if scorer is not None and settings.ql_budget > 0:
+        from pseudorel.labels.query_likelihood import query_likelihood_labels
+
+        frame, stats["query_likelihood"] = query_likelihood_labels(frame, corpus, scorer, settings, workdir, progress)
+        teachers["ql"] = frame["prob_ql"].to_numpy()
     weights = {"llm": settings.llm_weight * (len(teachers) - 1)} if "llm" in teachers else None
     frame["label"] = combine_probs(teachers, weights)
     return frame, stats

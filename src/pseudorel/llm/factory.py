@@ -1,4 +1,5 @@
-"""Build a cached chat backend from a spec: an http(s) URL, ``gguf:NAME`` or a ``.gguf`` path."""
+"""Build a cached chat backend, or a query-likelihood scorer, from a spec: an http(s) URL,
+``gguf:NAME`` or a ``.gguf`` path."""
 
 from __future__ import annotations
 
@@ -30,3 +31,20 @@ def make_backend(
 
         backend = LocalGGUFBackend(spec.removeprefix("gguf:"), parallel=parallel)
     return CachedBackend(backend, ResponseCache(cache_path))
+
+
+def make_scorer(spec: str, model: str = "default", api_key=None, timeout: float = 60.0, retries: int = 2):
+    """The query-likelihood teacher's model: ``http://host:port/v1`` (a completions server that
+    echoes prompt logprobs, e.g. vLLM; ``model`` names the served model), ``gguf:NAME``, a
+    ``.gguf`` file or a transformers folder (a local causal LM)."""
+    if spec.startswith(("http://", "https://")):
+        from pseudorel.llm.completions_http import OpenAICompletionsScorer
+
+        return OpenAICompletionsScorer(spec, model, api_key=api_key, timeout=timeout, retries=retries)
+    if "://" in spec:
+        from pseudorel.llm.backend import LLMError
+
+        raise LLMError(f"'{spec}' is not an http(s) URL, gguf:NAME, a .gguf file or a model folder")
+    from pseudorel.llm.causal_lm import CausalLMScorer
+
+    return CausalLMScorer(spec)

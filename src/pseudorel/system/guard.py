@@ -69,7 +69,7 @@ def held_out_query_ids(labels: pd.DataFrame, settings: GuardSettings) -> list[st
 
 
 #: the teachers that read (or rank) a pair; the source-document teacher is left out on purpose
-READING_TEACHERS = ("prob_fusion", "prob_ce")
+READING_TEACHERS = ("prob_fusion", "prob_ce", "prob_ql")
 
 
 def relevance_gains(labels: pd.DataFrame) -> np.ndarray:
