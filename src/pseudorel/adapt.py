@@ -43,7 +43,7 @@ from pseudorel.training._run import claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
-from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
+from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples, teacher_lists
 from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
 
 logger = logging.getLogger("pseudorel")
@@ -266,9 +266,13 @@ def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=N
 
 def train_reranker(labels: pd.DataFrame, corpus: dict[str, Document], output: Path, settings: AdaptSettings) -> int:
     """The cross-encoder student (``settings.reranker``) on ``reranker_pairs`` labelled pairs:
-    confident positives and hard negatives; returns how many pairs it trained on."""
-    pair_settings = replace(settings.examples, negatives=settings.reranker.negatives)
-    sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
+    confident positives and hard negatives, or (``distill``) whole lists of each query's top
+    candidates with the teacher's graded scores; returns how many pairs it trained on."""
+    if settings.reranker.loss == "distill":
+        sample = teacher_lists(labels, settings.reranker.list_size, settings.reranker_pairs, settings.seed)
+    else:
+        pair_settings = replace(settings.examples, negatives=settings.reranker.negatives)
+        sample = balanced_pairs(labels, pair_settings, max_pairs=settings.reranker_pairs)
     key = fingerprint(
         "reranker", frame_digest(sample), corpus_digest(corpus), model_id(settings.base_model), settings.reranker
     )

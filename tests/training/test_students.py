@@ -4,13 +4,14 @@ import json
 import shutil
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from sentence_transformers import CrossEncoder, SentenceTransformer
 from transformers import TrainerCallback
 
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
-from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples
+from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples, teacher_lists
 
 
 def test_examples_follow_thresholds(labelled):
@@ -105,7 +106,7 @@ def test_interrupted_training_resumes_from_checkpoint(labelled, tiny_model_path,
     assert card["train_seconds"] > before > 0  # the card counts the interrupted part too
 
 
-@pytest.mark.parametrize("loss", ["listwise", "bce"])
+@pytest.mark.parametrize("loss", ["listwise", "bce", "distill"])
 def test_cross_encoder_student(labelled, tiny_model_path, tmp_path, loss):
     corpus, frame = labelled
     out = tmp_path / "reranker"
@@ -114,12 +115,42 @@ def test_cross_encoder_student(labelled, tiny_model_path, tmp_path, loss):
     reranker = CrossEncoder(str(out), device="cpu")
     scores = reranker.predict([("vitamin d bones", "Vitamin D deficiency weakens bones")])
     assert scores.shape == (1,)
-    expected = (
-        len(build_examples(frame, corpus, ExampleSettings(negatives=2)))
-        if loss == "listwise"
-        else int(frame["label"].notna().sum())
-    )
+    expected = {
+        "listwise": len(build_examples(frame, corpus, ExampleSettings(negatives=2))),
+        "bce": int(frame["label"].notna().sum()),
+        "distill": frame.dropna(subset=["label"])["query_id"].nunique(),  # one list per query
+    }[loss]
     assert json.loads((out / "pseudorel.json").read_text())["examples"] == expected
+
+
+def test_teacher_lists_hold_each_querys_source_and_top_candidates(labelled):
+    _, frame = labelled
+    lists = teacher_lists(frame, list_size=3)
+    assert lists.groupby("query_id").size().le(3).all() and lists["query_id"].nunique() > 5
+    for qid, group in lists.groupby("query_id"):
+        rows = frame[frame["query_id"] == qid]
+        if rows["is_source_doc"].any():
+            assert group["is_source_doc"].any()
+        others = group[~group["is_source_doc"].astype(bool)]
+        assert set(others["fused_rank"]) == set(
+            rows[~rows["is_source_doc"].astype(bool)].nsmallest(len(others), "fused_rank")["fused_rank"]
+        )
+    small = teacher_lists(frame, list_size=3, max_pairs=7)
+    assert small["query_id"].nunique() == 2  # whole lists only
+
+
+def test_distilled_reranker_follows_the_teachers_order(labelled, tiny_model_path, tmp_path):
+    """Trained long enough on one query's list, the student orders it as the teacher does."""
+    corpus, frame = labelled
+    one = teacher_lists(frame, list_size=4)
+    qid = one["query_id"].iloc[0]
+    rows = one[one["query_id"] == qid].assign(label=[0.9, 0.5, 0.1, 0.01][: (one["query_id"] == qid).sum()])
+    settings = CrossTrainSettings(batch_size=1, bf16=False, loss="distill", epochs=60, learning_rate=1e-3)
+    train_cross_encoder(str(tiny_model_path), rows, corpus, tmp_path / "ce", settings)
+    scores = CrossEncoder(str(tmp_path / "ce"), device="cpu").predict(
+        [(rows["query_text"].iat[0], corpus[d].full_text) for d in rows["doc_id"]]
+    )
+    assert list(np.argsort(-scores)) == list(range(len(rows)))
 
 
 def test_cross_encoder_rejects_unknown_loss(labelled, tiny_model_path, tmp_path):

@@ -9,6 +9,10 @@ new one-logit head and saved in sentence-transformers CrossEncoder format. Two o
   cannot lower the loss by predicting the label base rate.
 - ``bce``: pointwise binary cross-entropy against the teacher's probability for each pair.
   In our runs (125 steps on scifact) it learned only the base rate: a constant score.
+- ``distill``: listwise KL to the teacher's graded scores (ListNet, Cao et al. 2007, with the
+  teacher's distribution softmax(log p / temperature) over each query's list: its top fused
+  candidates and its source document, see ``examples.teacher_lists``). Every candidate counts
+  by how strongly the teacher believes in it, not only a thresholded positive.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ class CrossTrainSettings:
     # this rate: at the encoder's 5e-5, Adam moves a fresh head so little in a few hundred steps
     # that the student learns only the label base rate (a constant score)
     head_learning_rate: float = 1e-3
-    loss: str = "listwise"  # or "bce"
+    loss: str = "listwise"  # or "bce", "distill"
     negatives: int = 3  # hard negatives per query (listwise)
+    list_size: int = 8  # distill: documents per query
+    temperature: float = 1.0  # distill: the teacher's distribution is softmax(log p / temperature)
     warmup_ratio: float = 0.1
     max_length: int = 256
     bf16: bool = True
@@ -66,7 +72,6 @@ def train_cross_encoder(
     from datasets import Dataset
     from sentence_transformers import CrossEncoder
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
-    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     from pseudorel.retrieval.models import resolve_model
 
@@ -75,12 +80,13 @@ def train_cross_encoder(
     if (output / "config.json").is_file() and (output / "pseudorel.json").is_file():
         return CrossEncoder(str(output), device="cpu")
     if settings.loss == "listwise":
-        from sentence_transformers.cross_encoder.losses import MultipleNegativesRankingLoss
 
         examples = build_examples(labels, corpus, ExampleSettings(negatives=settings.negatives, seed=settings.seed))
         if len(examples) == 0:
             raise ValueError("no query has a confident positive and enough hard negatives")
         dataset = Dataset.from_dict(examples.to_dataset("none").to_dict())
+    elif settings.loss == "distill":
+        dataset = _teacher_list_dataset(labels, corpus, settings.temperature)
     elif settings.loss == "bce":
         rows = labels.dropna(subset=["label"])
         if rows.empty:
@@ -93,7 +99,7 @@ def train_cross_encoder(
             }
         )
     else:
-        raise ValueError(f"unknown cross-encoder loss '{settings.loss}' (listwise or bce)")
+        raise ValueError(f"unknown cross-encoder loss '{settings.loss}' (listwise, bce or distill)")
     from transformers import AutoConfig, set_seed
 
     set_seed(settings.seed)  # before the new head is initialised, so two runs start from the same weights
@@ -112,12 +118,37 @@ def train_cross_encoder(
         model=model,
         args=args,
         train_dataset=dataset,
-        loss=MultipleNegativesRankingLoss(model, num_negatives=1)
-        if settings.loss == "listwise"
-        else BinaryCrossEntropyLoss(model),
+        loss=_loss(model, settings.loss),
         optimizers=(_optimizer(model, settings), None),
     )
     run = train_resumable(trainer, output, settings.time_limit_s)
     record = {"base_model": base_model, "training": asdict(settings), "examples": len(dataset), "steps": steps, **run}
     save_with_card(model, output, {**record, **(card or {})})
     return model
+
+
+def _loss(model, name: str):
+    from sentence_transformers.cross_encoder import losses
+
+    if name == "listwise":
+        return losses.MultipleNegativesRankingLoss(model, num_negatives=1)
+    if name == "distill":
+        return losses.ListNetLoss(model)
+    return losses.BinaryCrossEntropyLoss(model)
+
+
+def _teacher_list_dataset(labels: pd.DataFrame, corpus: dict[str, Document], temperature: float):
+    """One row per query: its documents and the teacher's log-probabilities over temperature
+    (ListNet's softmax of them is the teacher's distribution over the list)."""
+    import numpy as np
+    from datasets import Dataset
+
+    rows = labels.dropna(subset=["label"])
+    if rows.empty:
+        raise ValueError("no labelled pairs to train on")
+    queries, docs, targets = [], [], []
+    for _, group in rows.groupby("query_id", sort=False):
+        queries.append(group["query_text"].iat[0])
+        docs.append([corpus[d].full_text for d in group["doc_id"]])
+        targets.append((np.log(np.clip(group["label"].to_numpy(float), 1e-4, 1.0)) / temperature).tolist())
+    return Dataset.from_dict({"query": queries, "docs": docs, "labels": targets})

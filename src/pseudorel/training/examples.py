@@ -98,3 +98,20 @@ def balanced_pairs(labels: pd.DataFrame, settings: ExampleSettings | None = None
     if max_pairs is not None:
         groups = groups[: max(1, max_pairs // (1 + settings.negatives))]
     return labels.loc[[i for g in groups for i in g]]
+
+
+def teacher_lists(
+    labels: pd.DataFrame, list_size: int = 8, max_pairs: int | None = None, seed: int = 0
+) -> pd.DataFrame:
+    """The label-table rows a reranker distils the teacher's graded scores from: per query, its
+    top-ranked candidates by fused rank (the hard ones) and its source document, ``list_size``
+    in all. Queries in a seeded order, whole lists, at most ``max_pairs`` rows."""
+    rank = labels["fused_rank"].fillna(np.inf) if "fused_rank" in labels else pd.Series(0, index=labels.index)
+    source = labels["is_source_doc"].astype(bool) if "is_source_doc" in labels else False
+    frame = labels.assign(_order=np.where(source, 0, rank)).dropna(subset=["label"])
+    groups = [g.nsmallest(list_size, "_order").index for _, g in frame.groupby("query_id", sort=True)]
+    groups = [g for g in groups if len(g) >= 2]
+    random.Random(seed).shuffle(groups)
+    if max_pairs is not None:
+        groups = groups[: max(1, max_pairs // list_size)]
+    return labels.loc[[i for g in groups for i in g]]
