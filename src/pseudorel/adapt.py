@@ -18,7 +18,7 @@ Stages, each cached under the output folder and skipped when its result exists:
    pseudo-labels (queries no student trained on) say it beats what it replaces; the output
    folder becomes a system folder (``system.json``, ``corpus.jsonl``) for ``pseudorel search``;
 7. report: timings, the guard's decisions, and test-set metrics when the caller passes qrels
-   (evaluation only).
+   (evaluation only), in ``report.json`` and, at a glance, ``report.html``.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def adapt(
     evaluation: Dataset | None = None,
     split: str = "test",
     scorer=None,
+    command: str | None = None,
 ) -> dict:
     """Run every stage; returns (and writes to ``report.json``) the report. ``backend`` is the
     LLM (judge, query writer), ``scorer`` the query-likelihood teacher's model."""
@@ -209,8 +210,13 @@ def adapt(
         report["evaluation"] = evaluate_students(evaluation, output, split, settings)
         _stage(report, "evaluation", start)
     report["seconds"]["total"] = round(time.perf_counter() - total, 1)
+    if command:
+        report["command"] = command
     with atomic_write(output / "report.json") as f:
         json.dump(report, f, indent=2, default=str)
+    from pseudorel.report import build_report
+
+    logger.info("report: %s", build_report(output))
     return report
 
 
@@ -393,4 +399,20 @@ def evaluate_students(dataset: Dataset, output: Path, split: str, settings: Adap
         runs["system"] = system.search(queries, 100)
     for name, run in runs.items():
         result[name] = evaluate_run(qrels, run).aggregate
+    save_evaluation(output / "evaluation", runs, qrels, queries)
     return result
+
+
+def save_evaluation(folder: Path, runs: dict, qrels: dict, queries: dict[str, str]) -> None:
+    """The evaluated runs (TREC), their qrels (BEIR TSV) and query texts, for ``pseudorel report``'s
+    per-query view; written atomically, file by file."""
+    from pseudorel.data.trec import write_run
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, run in runs.items():
+        write_run(run, folder / f"{name}.trec")
+    with atomic_write(folder / "qrels.tsv") as f:
+        f.write("query-id\tcorpus-id\tscore\n")
+        f.writelines(f"{q}\t{d}\t{g}\n" for q, docs in qrels.items() for d, g in docs.items())
+    with atomic_write(folder / "queries.jsonl") as f:
+        f.writelines(json.dumps({"_id": q, "text": t}) + "\n" for q, t in queries.items())

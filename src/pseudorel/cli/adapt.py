@@ -96,6 +96,7 @@ def adapt(
     from pseudorel.cli.label import _load_corpus, _queries_from_options
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
+    from pseudorel.report import command_line
     from pseudorel.teachers.llm_judge import JudgeSettings
     from pseudorel.teachers.query_likelihood import QLSettings
     from pseudorel.training.bi_encoder import TrainSettings
@@ -166,7 +167,17 @@ def adapt(
         if dataset is None:
             raise UsageError("--evaluate-split needs --dataset")
         evaluation = load_dataset(dataset, splits=[evaluate_split])
-    report = run_adapt(docs, output, unlabeled, settings, backend, evaluation, evaluate_split or "test", scorer=scorer)
+    report = run_adapt(
+        docs,
+        output,
+        unlabeled,
+        settings,
+        backend,
+        evaluation,
+        evaluate_split or "test",
+        scorer=scorer,
+        command=command_line(),
+    )
     typer.echo(f"retriever: {output / 'retriever'}")
     if reranker:
         typer.echo(f"reranker: {output / 'reranker'}")
@@ -174,7 +185,7 @@ def adapt(
     typer.echo(f"system: {report['system']['shipped']} (dropped by the guard: {dropped})")
     if "evaluation" in report:
         _print_against_baselines(report["evaluation"], evaluate_split or "test")
-    typer.echo(f"total {report['seconds']['total']:.0f} s; report: {output / 'report.json'}")
+    typer.echo(f"total {report['seconds']['total']:.0f} s; report: {output / 'report.html'} (and report.json)")
 
 
 ROWS = {

@@ -157,8 +157,7 @@ def label(
     workdir: Annotated[Path | None, typer.Option(help="Stage cache (default: beside --output).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Label (query, document) pairs with cheap teachers, an optional budgeted LLM judge and an
-    optional query-likelihood teacher."""
+    """Label (query, document) pairs with cheap teachers, a budgeted LLM judge and query likelihood."""
     from pseudorel.candidates import MiningSettings
     from pseudorel.labels.pipeline import LabelSettings, label_pairs
     from pseudorel.labels.store import save_labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -118,7 +119,36 @@ def train_resumable(trainer, output: Path, time_limit_s: float | None = None) ->
         # the label-free model-selection signal (held-out pseudo-labels), when there is one
         "best_held_out_metric": trainer.state.best_metric,
         "held_out_metric_at_start": at_start,
+        # the held-out pseudo-label metric at each evaluation step, for the report's training curve
+        "held_out_curve": [[e["step"], e[metric]] for e in trainer.state.log_history if metric and metric in e],
+        "best_step": _step_of(trainer.state.best_model_checkpoint),
     }
+
+
+def _step_of(checkpoint: str | None) -> int | None:
+    return int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
+
+
+@contextlib.contextmanager
+def quiet_loading(summary: str):
+    """Load a model without the libraries' load report (e.g. a new classifier head's "MISSING"
+    weights, expected when a bi-encoder becomes a reranker), and say ``summary`` in one line."""
+    import logging as std_logging
+
+    from transformers.utils import logging as hf_logging
+
+    level, st_logger = hf_logging.get_verbosity(), std_logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    st_logger.setLevel(std_logging.ERROR)
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+        st_logger.setLevel(st_level)
+    logger.info(summary)
 
 
 def save_with_card(model, output: Path, record: dict) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pseudorel.data.types import Document
-from pseudorel.training._run import base_arguments, save_with_card, train_resumable
+from pseudorel.training._run import base_arguments, quiet_loading, save_with_card, train_resumable
 from pseudorel.training.examples import ExampleSettings, build_examples
 
 
@@ -80,7 +80,6 @@ def train_cross_encoder(
     if (output / "config.json").is_file() and (output / "pseudorel.json").is_file():
         return CrossEncoder(str(output), device="cpu")
     if settings.loss == "listwise":
-
         examples = build_examples(labels, corpus, ExampleSettings(negatives=settings.negatives, seed=settings.seed))
         if len(examples) == 0:
             raise ValueError("no query has a confident positive and enough hard negatives")
@@ -105,7 +104,8 @@ def train_cross_encoder(
     set_seed(settings.seed)  # before the new head is initialised, so two runs start from the same weights
     positions = getattr(AutoConfig.from_pretrained(resolve_model(base_model)), "max_position_embeddings", None)
     max_length = min(settings.max_length, positions) if positions else settings.max_length
-    model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=max_length, device="cpu")
+    with quiet_loading(f"reranker: {base_model}'s encoder with a new one-logit head (trained from scratch)"):
+        model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=max_length, device="cpu")
     steps = math.ceil(len(dataset) / settings.batch_size * settings.epochs)
     args = CrossEncoderTrainingArguments(
         **base_arguments(output, settings, settings.bf16),

@@ -1,0 +1,218 @@
+"""``pseudorel report``: what an ``adapt`` run did, at a glance, in one self-contained HTML file.
+
+Everything but the evaluation section is label-free: the run's settings and stage times, the
+teachers' score histograms, agreement and calibration on synthetic queries' source documents,
+the students' held-out pseudo-label curves, the no-harm guard's decisions, and warnings where
+those signals say a part is doubtful. The evaluation section appears only when ``adapt`` was
+given qrels (``--evaluate-split``), and reads them for the report only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from pseudorel._io import atomic_write
+from pseudorel.errors import InputError
+from pseudorel.report import checks
+from pseudorel.report.html import Markup, esc, figure, page, section, table
+
+STUDENTS = {"retriever": "adapted dense retriever", "reranker": "reranker"}
+
+
+def build_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
+    """Write ``output`` (default ``RUN_DIR/report.html``) atomically; returns its path."""
+    run_dir = Path(run_dir)
+    report_path = run_dir / "report.json"
+    if not report_path.is_file():
+        raise InputError(run_dir, "not an adapt output folder (no report.json)")
+    try:
+        report = json.loads(report_path.read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(report_path, f"line {e.lineno}: not JSON ({e.msg})") from None
+    output = Path(output) if output else run_dir / "report.html"
+    html = render(run_dir, report)
+    with atomic_write(output) as f:
+        f.write(html)
+    return output
+
+
+def render(run_dir: Path, report: dict) -> str:
+    labels = _labels(run_dir)
+    cards = {name: _card(run_dir / folder) for folder, name in STUDENTS.items()}
+    cards = {name: card for name, card in cards.items() if card}
+    decisions = report.get("system", {}).get("decisions", [])
+    teacher_columns = (
+        [] if labels is None else [c for c in labels.columns if c.startswith("prob_") and c != "prob_cheap"]
+    )
+    warnings = checks.student_warnings(cards) + checks.guard_warnings(decisions)
+    if labels is not None:
+        warnings += checks.teacher_warnings(labels, [c for c in teacher_columns if c != "prob_source"])
+    sections = [
+        section("Summary", _summary(report, warnings), "summary"),
+        section("Run", _run(run_dir, report, cards), "run"),
+        section("Labels", _labels_section(report, labels, teacher_columns), "labels"),
+        section("Training", _training(cards), "training"),
+        section("No-harm guard", _guard(report, decisions), "guard"),
+    ]
+    from pseudorel.report.evaluation import evaluation_section
+
+    corpus = _corpus(run_dir)
+    evaluation = evaluation_section(run_dir / "evaluation", corpus) if corpus else None
+    if evaluation:
+        sections.append(section("Evaluation (qrels, read for this report only)", evaluation, "evaluation"))
+    return page("pseudorel adapt report", sections, subtitle=str(run_dir.resolve()))
+
+
+def _summary(report: dict, warnings: list[str]) -> str:
+    system = report.get("system", {})
+    body = f"<p>Shipped system: <b>{esc(system.get('shipped', 'n/a'))}</b>.</p>"
+    dropped = system.get("dropped") or []
+    body += f"<p>Dropped by the no-harm guard: {esc(', '.join(dropped) or 'nothing')}.</p>"
+    if warnings:
+        body += "".join(f'<div class="warning">⚠ {esc(w)}</div>' for w in warnings)
+    else:
+        body += '<div class="ok">No label-free signal says a part is doubtful.</div>'
+    return body
+
+
+def _run(run_dir: Path, report: dict, cards: dict) -> str:
+    body = ""
+    if report.get("command"):
+        body += f"<p>Command: <code>{esc(report['command'])}</code></p>"
+    teacher = report.get("teacher")
+    if teacher:
+        body += f"<p>Teacher: {esc(', '.join(teacher['retrievers']))} ({esc(teacher['reason'])}).</p>"
+    q = report.get("queries", {})
+    sizes = [[k, v] for k, v in q.items()] + [["held-out queries (guard)", report.get("held_out_queries", 0)]]
+    stats = report.get("label_stats") or {}
+    if "pairs" in stats:
+        sizes.append(["labelled pairs", stats["pairs"]])
+    body += "<h3>Data</h3>" + table(["what", "count"], sizes)
+    body += "<h3>Stage times</h3>" + table(["stage", "seconds"], [[k, v] for k, v in report.get("seconds", {}).items()])
+    models = [
+        [name, Markup(f"<code>{esc(run_dir / folder)}</code>")]
+        for folder, name in STUDENTS.items()
+        if (run_dir / folder).is_dir()
+    ]
+    if (run_dir / "system.json").is_file():
+        models.append(["system (pseudorel search --system)", Markup(f"<code>{esc(run_dir)}</code>")])
+    body += "<h3>Models</h3>" + table(["part", "where"], models)
+    settings = report.get("settings", {})
+    body += "<details><summary>All settings</summary><pre>" + esc(json.dumps(settings, indent=1)) + "</pre></details>"
+    return body
+
+
+def _labels_section(report: dict, labels, columns: list[str]) -> str:
+    from pseudorel.report import figures
+
+    if labels is None:
+        return "<p>No label table (labels.parquet) in this folder.</p>"
+    by_source = labels.drop_duplicates("query_id")["query_source"].value_counts()
+    body = table(["query source", "queries"], [[k, int(v)] for k, v in by_source.items()])
+    names = ", ".join(c.removeprefix("prob_") for c in columns)
+    body += f"<p>{len(labels)} (query, document) pairs; teachers: {esc(names)}.</p>"
+    if columns:
+        body += figure(figures.teacher_histograms(labels, columns), "Each teacher's probabilities (log scale)")
+        agreement = checks.teacher_agreement(labels, [c for c in columns if c != "prob_source"])
+        if agreement:
+            body += "<h3>Teacher agreement</h3>" + table(
+                ["teacher", "teacher", "rank correlation"], [[a, b, rho] for (a, b), rho in agreement.items()]
+            )
+        body += figure(
+            figures.calibration_curves(labels, [c for c in columns if c != "prob_source"]),
+            "Calibration on synthetic queries: their source document is the only label-free positive",
+        )
+    llm = (report.get("label_stats") or {}).get("llm")
+    if llm:
+        body += "<h3>LLM budget</h3>" + table(["what", "value"], [[k, v] for k, v in llm.items()])
+        if "prob_llm" in labels and "prob_cheap" in labels:
+            judged = labels[labels["prob_llm"].notna()]
+            mean = judged["prob_cheap"].mean()
+            body += (
+                f"<p>Judged pairs' mean cheap-teacher probability: {mean:.3f} "
+                "(pairs near 0.5 are the uncertain ones the budget targets).</p>"
+            )
+    ql = (report.get("label_stats") or {}).get("query_likelihood")
+    if ql:
+        body += "<h3>Query-likelihood budget</h3>" + table(["what", "value"], [[k, v] for k, v in ql.items()])
+    return body
+
+
+def _training(cards: dict) -> str:
+    from pseudorel.report import figures
+
+    if not cards:
+        return "<p>No student was trained.</p>"
+    rows = []
+    for name, card in cards.items():
+        rows.append(
+            [
+                name,
+                card.get("teacher", ""),
+                card.get("steps_done", ""),
+                card.get("train_seconds", ""),
+                _or_na(card.get("held_out_metric_at_start")),
+                _or_na(card.get("best_held_out_metric")),
+            ]
+        )
+    body = table(["student", "teacher", "steps", "seconds", "held-out metric untrained", "best trained"], rows)
+    curves = {name: card for name, card in cards.items() if card.get("held_out_curve")}
+    if curves:
+        body += figure(figures.training_curves(curves), "Held-out pseudo-label metric during training")
+    else:
+        body += '<p class="muted">No per-step held-out curve was recorded for these students.</p>'
+    return body
+
+
+def _guard(report: dict, decisions: list[dict]) -> str:
+    if not decisions:
+        return "<p>The guard made no decisions (no system stage in this run).</p>"
+    rows = [
+        [
+            d["part"],
+            d["candidate"],
+            d.get("baseline", ""),
+            Markup('<span class="kept">kept</span>' if d["kept"] else '<span class="dropped">dropped</span>'),
+            d["reason"],
+        ]
+        for d in decisions
+    ]
+    intro = (
+        "<p>Each learned part is kept only if held-out pseudo-labels (queries no student trained on) "
+        "say it beats what it replaces.</p>"
+    )
+    return intro + table(["part", "candidate", "against", "decision", "why"], rows)
+
+
+def _or_na(value):
+    return "n/a" if value is None else value
+
+
+def _labels(run_dir: Path):
+    path = run_dir / "labels.parquet"
+    if not path.is_file():
+        return None
+    from pseudorel.labels.store import load_labels
+
+    return load_labels(path)
+
+
+def _card(folder: Path) -> dict | None:
+    path = folder / "pseudorel.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _corpus(run_dir: Path):
+    path = run_dir / "corpus.jsonl"
+    if not path.is_file():
+        return None
+    from pseudorel.data.readers import read_corpus
+
+    return read_corpus(path)
+
+
+def command_line() -> str:
+    """The command that is running, as a user typed it (for the report)."""
+    return " ".join(["pseudorel", *sys.argv[1:]])
