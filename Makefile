@@ -18,6 +18,7 @@ evaluate: setup
 	done
 
 test: setup
+	@bash scripts/setup_test.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest
 

@@ -158,6 +158,8 @@ def test_noise_sweep_command(monkeypatch, capsys, tmp_path, tiny_model_path):
     assert code == 0, stdout
     assert (out / "noise.png").is_file() and (out / "results.csv").is_file()
     assert "| infonce | 0.5 |" in (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<td>infonce</td>" in html and "http" not in html
 
 
 def test_noise_sweep_loss_specs(monkeypatch, capsys, tmp_path):

@@ -32,7 +32,7 @@ def _loss_specs(text: str) -> tuple[str, ...]:
 @app.command("noise-sweep")
 def noise_sweep(
     dataset: Annotated[str, typer.Option(help="BEIR folder or name with train and test qrels.")],
-    output: Annotated[Path, typer.Option(help="Folder for runs/, results.csv, the plot and report.md.")],
+    output: Annotated[Path, typer.Option(help="Folder for runs/, results.csv, the plot, report.md and report.html.")],
     losses: Annotated[
         str, typer.Option(help="Comma-separated losses; variants as label_weakening[beta=0.3,alpha=0].")
     ] = "infonce,bixse,gce,sce,bootstrap_soft,label_weakening",
@@ -97,4 +97,7 @@ def noise_sweep(
         lines.append(f"| {row.loss} | {row.ratio} | {row.mean:.4f} | {row.std:.4f} | {row.count} |")
     with atomic_write(output / "report.md") as f:
         f.write("\n".join(lines) + "\n")
+    from pseudorel.report.noise import write_noise_report
+
+    write_noise_report(output / "report.html", f"Noise sweep: {data.name}, {kind} noise", summary, png)
     typer.echo("\n".join(lines))
