@@ -85,9 +85,10 @@ TOWERS = ("query", "query+document", "both")
 QUERY_TOWER_SHARE = 0.6
 
 
-def _stage(report: dict, name: str, start: float) -> None:
+def _stage(report: dict, name: str, start: float, summary: str = "") -> None:
+    """Record the stage's wall time and say, in one line, that it ended and what it made."""
     report["seconds"][name] = round(time.perf_counter() - start, 1)
-    logger.info("stage %s done in %.1f s", name, report["seconds"][name])
+    logger.info("stage %s done in %.1f s%s", name, report["seconds"][name], f": {summary}" if summary else "")
 
 
 def adapt(
@@ -144,7 +145,7 @@ def adapt(
         "synthetic": sum(q.synthetic for q in all_queries),
         "llm": sum(q.source == "llm" for q in all_queries),
     }
-    _stage(report, "queries", start)
+    _stage(report, "queries", start, ", ".join(f"{v} {k}" for k, v in report["queries"].items()))
 
     start = time.perf_counter()
     labels_path = output / "labels.parquet"
@@ -161,7 +162,7 @@ def adapt(
         save_labels(labels, labels_path)
         stages.record("labels", labels_key)
         report["label_stats"] = stats
-    _stage(report, "labels", start)
+    _stage(report, "labels", start, f"{len(labels)} pairs for {labels['query_id'].nunique()} queries")
 
     held_out = held_out_query_ids(labels, settings.guard)
     all_labels, labels = labels, labels[~labels["query_id"].isin(set(held_out))].reset_index(drop=True)
@@ -172,7 +173,7 @@ def adapt(
         start = time.perf_counter()
         budget = within_budget(settings.reranker, RERANKER_SHARE)
         report["reranker_pairs"] = train_reranker(labels, corpus, reranker_path, replace(settings, reranker=budget))
-        _stage(report, "reranker", start)
+        _stage(report, "reranker", start, f"trained on {report['reranker_pairs']} pairs")
 
     example_settings = settings.examples
     if settings.chain and settings.reranker is not None:
@@ -199,11 +200,11 @@ def adapt(
     )
     retriever_path, query_stage = output / "retriever", output / "query_tower"
     report["examples"] = train_retriever(labels, corpus, retriever_path, budgeted, teacher, query_stage)
-    _stage(report, "retriever", start)
+    _stage(report, "retriever", start, f"trained on {report['examples']} queries or examples")
 
     start = time.perf_counter()
     report["system"] = build_system(corpus, all_labels, held_out, output, settings)
-    _stage(report, "system", start)
+    _stage(report, "system", start, f"ships {report['system']['shipped']}")
 
     if evaluation is not None and split in evaluation.qrels:
         start = time.perf_counter()

@@ -28,3 +28,7 @@ class DownloadError(PseudorelError):
 
 class UsageError(PseudorelError):
     """A setting or argument the user can correct."""
+
+
+class NoTrainingData(PseudorelError, ValueError):
+    """The labels give a student nothing to learn from (no confident positive, no labelled pair)."""

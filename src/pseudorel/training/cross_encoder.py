@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pseudorel.data.types import Document
+from pseudorel.errors import NoTrainingData
 from pseudorel.training._run import base_arguments, quiet_loading, save_with_card, train_resumable
 from pseudorel.training.examples import ExampleSettings, build_examples
 
@@ -82,14 +83,14 @@ def train_cross_encoder(
     if settings.loss == "listwise":
         examples = build_examples(labels, corpus, ExampleSettings(negatives=settings.negatives, seed=settings.seed))
         if len(examples) == 0:
-            raise ValueError("no query has a confident positive and enough hard negatives")
+            raise NoTrainingData("no query has a confident positive and enough hard negatives")
         dataset = Dataset.from_dict(examples.to_dataset("none").to_dict())
     elif settings.loss == "distill":
         dataset = _teacher_list_dataset(labels, corpus, settings.temperature)
     elif settings.loss == "bce":
         rows = labels.dropna(subset=["label"])
         if rows.empty:
-            raise ValueError("no labelled pairs to train on")
+            raise NoTrainingData("no labelled pairs to train on")
         dataset = Dataset.from_dict(
             {
                 "query": rows["query_text"].tolist(),
@@ -145,7 +146,7 @@ def _teacher_list_dataset(labels: pd.DataFrame, corpus: dict[str, Document], tem
 
     rows = labels.dropna(subset=["label"])
     if rows.empty:
-        raise ValueError("no labelled pairs to train on")
+        raise NoTrainingData("no labelled pairs to train on")
     queries, docs, targets = [], [], []
     for _, group in rows.groupby("query_id", sort=False):
         queries.append(group["query_text"].iat[0])

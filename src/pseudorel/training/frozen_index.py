@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pseudorel.errors import NoTrainingData
 from pseudorel.training._run import base_arguments, checkpoint_selection, train_resumable
 
 
@@ -105,7 +106,7 @@ def fit_against_index(
     from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
 
     if not train.ids:
-        raise ValueError("no training texts: none carries a teacher signal")
+        raise NoTrainingData("no training texts: none carries a teacher signal")
     docs, weights = teacher_targets(train.rows)
     loss = CorpusDistillationLoss(model, index, docs, weights, scale=settings.scale, normalize=normalize)
     dataset = Dataset.from_dict({"text": train.texts, "label": list(range(len(train.texts)))})
