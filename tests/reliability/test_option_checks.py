@@ -25,6 +25,11 @@ CASES = [
     ([*LABEL, "--judge-scale", "ternary"], "--judge-scale must be one of graded, binary"),
     ([*LABEL, "--synthetic", "titel"], "--synthetic must be one of title, ict, span; got 'titel'"),
     ([*LABEL, "--retrievers", ","], "--retrievers needs at least one retriever"),
+    ([*LABEL, "--retrievers", "auto"], "unknown retriever 'auto'"),  # auto is adapt's, not label's
+    ([*LABEL, "--ql", "ftp://x"], "--ql: 'ftp://x' is not an http(s) URL"),
+    ([*LABEL, "--ql", "http://x/v1", "--ql-budget", "0"], "--ql-budget must be at least 1"),
+    ([*ADAPT, "--reranker-loss", "hinge"], "--reranker-loss must be one of listwise, distill, bce"),
+    ([*ADAPT, "--retrievers", "auto,bm25"], "unknown retriever 'auto'"),
     ([*LABEL, "--llm-budget", "-5"], "--llm-budget must be at least 0"),
     ([*LABEL, "--judge-words", "0"], "--judge-words must be at least 1"),
     ([*LABEL, "--llm", "htp://host/v1"], "'htp://host/v1' is not an http(s) URL"),

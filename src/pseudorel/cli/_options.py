@@ -3,6 +3,10 @@ before any work starts, not a traceback from deep inside a stage an hour later."
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from pseudorel.errors import UsageError
 
 
@@ -124,3 +128,13 @@ def writable_output(path, option: str = "--output", folder: bool = True):
             with contextlib.suppress(OSError):
                 created.rmdir()
     return path
+
+
+RERANKER_LOSSES = ("listwise", "distill", "bce")
+RerankerLossOpt = Annotated[
+    str,
+    typer.Option(
+        help="Reranker loss: listwise (confident positive vs hard negatives), distill (listwise KL to the "
+        "teacher's graded scores over each query's top candidates) or bce."
+    ),
+]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import RerankerLossOpt
 from pseudorel.cli.app import app
 from pseudorel.cli.label import QLBudgetOpt, QLModelOpt, QLOpt
 from pseudorel.errors import UsageError
@@ -57,6 +58,7 @@ def adapt(
         ),
     ] = "auto",
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
+    reranker_loss: RerankerLossOpt = "listwise",
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
     ] = False,
@@ -84,8 +86,10 @@ def adapt(
     from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
     from pseudorel.cli._options import (
+        RERANKER_LOSSES,
         llm_spec,
         model_exists,
+        one_of,
         positive_number,
         prompt_domain,
         retriever_loss,
@@ -145,7 +149,9 @@ def adapt(
         retriever=TrainSettings(
             loss=loss_name, loss_kwargs=loss_kwargs, **({} if epochs is None else {"epochs": epochs})
         ),
-        reranker=CrossTrainSettings() if reranker else None,
+        reranker=CrossTrainSettings(loss=one_of(reranker_loss, RERANKER_LOSSES, "--reranker-loss"))
+        if reranker
+        else None,
         chain=chain,
         time_budget_s=None if time_budget is None else time_budget * 60,
     )

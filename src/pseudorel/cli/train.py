@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pseudorel.cli._options import model_exists, positive_number, retriever_loss, writable_output
+from pseudorel.cli._options import (
+    RERANKER_LOSSES,
+    RerankerLossOpt,
+    model_exists,
+    one_of,
+    positive_number,
+    retriever_loss,
+    writable_output,
+)
 from pseudorel.cli.app import app
 from pseudorel.cli.label import CorpusOpt, DatasetOpt, _load_corpus
 from pseudorel.errors import InputError, UsageError
@@ -26,6 +34,7 @@ def train(
         str, typer.Option(help="Retriever: query (query tower, frozen corpus index), query+document or both.")
     ] = "query",
     loss: Annotated[str, typer.Option(help="Retriever loss with --tower both: infonce, bixse, kl, ...")] = "infonce",
+    reranker_loss: RerankerLossOpt = "listwise",
     base_model: Annotated[str, typer.Option(help="Student initialisation.")] = "all-MiniLM-L6-v2",
     epochs: Annotated[float | None, typer.Option(help="Training epochs (default: the student's own).")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Learning rate (default: the student's own).")] = None,
@@ -60,7 +69,9 @@ def train(
         query_tower=replace(settings.query_tower, **overrides),
         document_tower=replace(settings.document_tower, **overrides),
         retriever=replace(settings.retriever, loss=loss_name, loss_kwargs=loss_kwargs, **overrides),
-        reranker=replace(settings.reranker, **overrides),
+        reranker=replace(
+            settings.reranker, loss=one_of(reranker_loss, RERANKER_LOSSES, "--reranker-loss"), **overrides
+        ),
     )
     if student == "reranker":
         pairs = train_reranker(frame, docs, output, settings)
