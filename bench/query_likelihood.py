@@ -4,7 +4,9 @@ For a seeded sample of train queries, each query's BM25 top-``depth`` documents 
 the query-likelihood teacher (mean log p(query token | document, instruction), UPR), by BM25
 and by all-MiniLM-L6-v2 cosine. With the train qrels: ROC-AUC of each score centred per query
 (the teacher's scores are compared within a query) and nDCG@10 of the top-``depth`` list
-re-ordered by each score; plus scoring throughput on 2 cores.
+re-ordered by each score, and of BM25 and query likelihood fused (RRF within the list); plus
+scoring throughput on 2 cores. Scores are cached (bench/cache/query_likelihood): a rerun only
+measures.
 
     .venv/bin/python bench/query_likelihood.py [--models gguf:smollm2-135m gguf:qwen2.5-coder-0.5b]
 """
@@ -106,6 +108,10 @@ def main() -> None:
             frame[model] = teacher.score(frame["query_text"].tolist(), passages)
             seconds = time.perf_counter() - start
             out["teachers"][f"ql {model}"] = {**measure(frame, qrels, model), "pairs_per_s": len(frame) / seconds}
+            # does it add to BM25? reciprocal rank fusion of the two within each query's list
+            ranks = frame.groupby("query_id")[["bm25", model]].rank(ascending=False)
+            frame[f"bm25+{model}"] = 1 / (60 + ranks["bm25"]) + 1 / (60 + ranks[model])
+            out["teachers"][f"bm25 + ql {model} (RRF)"] = measure(frame, qrels, f"bm25+{model}")
             results[name] = out
             report.save(markdown(report.data))
     report.save(markdown(report.data), complete=True)
