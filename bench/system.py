@@ -32,12 +32,12 @@ from pseudorel.evaluation.rerank import blend, cross_encoder_scores
 from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query
+from pseudorel.report import build_report
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.factory import parse_spec
 from pseudorel.retrieval.fusion import reciprocal_rank_fusion
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
-from pseudorel.report import build_report
 from pseudorel.system import SearchSystem
 
 CACHE = Path(__file__).parent / "cache" / "system"
