@@ -8,8 +8,7 @@ here only, for the report): zero-shot BM25, dense and hybrid (the rank-fusion te
 ranking), the adapted dense retriever alone and fused with BM25, the reranker forced onto the
 system's first stage (what the guard would have shipped had it kept it), and the system
 itself, each with a paired randomization p-value against the zero-shot hybrid; the guard's
-decisions and the wall time of every stage; with adapt's defaults, the run's HTML report
-(bench/results/report_<collection>.html). Each adapt run is cached under
+decisions and the wall time of every stage. Each adapt run is cached under
 bench/cache/system/<name> (resumes), results are rewritten after each collection.
 """
 
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA, Report
 
-from pseudorel.adapt import AdaptSettings, adapt, save_evaluation
+from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data import load_beir
 from pseudorel.data.beir import available_splits, split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
@@ -32,7 +31,6 @@ from pseudorel.evaluation.rerank import blend, cross_encoder_scores
 from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query
-from pseudorel.report import build_report
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.factory import parse_spec
@@ -41,7 +39,6 @@ from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 from pseudorel.system import SearchSystem
 
 CACHE = Path(__file__).parent / "cache" / "system"
-RESULTS = Path(__file__).parent / "results"
 FORCED_RERANK_DEPTH = 20
 
 
@@ -89,11 +86,6 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
     ce = cross_encoder_scores(first, queries, test.corpus, str(out / "reranker"), FORCED_RERANK_DEPTH, progress=False)
     runs[f"first_stage+reranker@{FORCED_RERANK_DEPTH}_forced"] = blend(first, ce, FORCED_RERANK_DEPTH)
     evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
-    if default:  # the report's evaluation section (the adapt folder's evaluation/), and the report
-        names = {"bm25": "bm25", "dense_zero_shot": "zero_shot", "hybrid_zero_shot": "hybrid_zero_shot"}
-        names |= {"dense_adapted": "retriever", "hybrid_adapted": "hybrid_retriever", "system": "system"}
-        save_evaluation(out / "evaluation", {names[k]: runs[k] for k in names}, qrels, queries)
-        build_report(out, RESULTS / f"report_{name}.html")
     base = evaluations["hybrid_zero_shot"].column("nDCG@10")
     table = {}
     for key, evaluation in evaluations.items():
