@@ -14,6 +14,8 @@ Stages, each cached under the output folder and skipped when its result exists:
    built with the base model stays valid); ``retriever_tower="query+document"`` then trains the
    document tower against the frozen training queries (``query_tower/`` holds the first stage);
    ``retriever_tower="both"`` fine-tunes the whole model on (query, positive, negatives);
+   refresh (``refresh_rounds``): if the guard would keep the retriever, it joins the teacher,
+   the labels are recomputed and a new retriever learns from them (``refresh.py``);
 6. system: BM25 fused with the retriever, then the reranker, each part kept only if held-out
    pseudo-labels (queries no student trained on) say it beats what it replaces; the output
    folder becomes a system folder (``system.json``, ``corpus.jsonl``) for ``pseudorel search``;
@@ -76,6 +78,8 @@ class AdaptSettings:
     # the reranker may use RERANKER_SHARE of what is left when it starts, the retriever the rest
     time_budget_s: float | None = None
     guard: GuardSettings = field(default_factory=GuardSettings)  # held-out queries that judge each part
+    # extra rounds in which the retriever joins the teacher (each only if the guard kept the last)
+    refresh_rounds: int = 1
     seed: int = 0
 
 
@@ -202,8 +206,32 @@ def adapt(
     report["examples"] = train_retriever(labels, corpus, retriever_path, budgeted, teacher, query_stage)
     _stage(report, "retriever", start, f"trained on {report['examples']} queries or examples")
 
+    retrievers = ("retriever",)
+    if settings.refresh_rounds > 0 and settings.chain:
+        report["refresh"] = [{"round": 2, "ran": False, "reason": "not with --chain (its labels are the reranker's)"}]
+    elif settings.refresh_rounds > 0:
+        from pseudorel.refresh import refresh_rounds
+
+        start = time.perf_counter()
+        refreshed = replace(
+            budgeted,
+            query_tower=within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0),
+            document_tower=within_budget(settings.document_tower),
+            retriever=within_budget(settings.retriever),
+        )
+        names, report["refresh"] = refresh_rounds(
+            corpus, all_queries, all_labels, held_out, output, refreshed, stages, train_retriever
+        )
+        retrievers = tuple(names)
+        _stage(
+            report,
+            "refresh",
+            start,
+            "; ".join(r.get("reason") or f"round {r['round']} trained" for r in report["refresh"]),
+        )
+
     start = time.perf_counter()
-    report["system"] = build_system(corpus, all_labels, held_out, output, settings)
+    report["system"] = build_system(corpus, all_labels, held_out, output, settings, retrievers)
     _stage(report, "system", start, f"ships {report['system']['shipped']}")
 
     if evaluation is not None and split in evaluation.qrels:
@@ -222,21 +250,23 @@ def adapt(
 
 
 def build_system(
-    corpus: dict[str, Document], labels: pd.DataFrame, held_out: list[str], output: Path, settings: AdaptSettings
+    corpus: dict[str, Document],
+    labels: pd.DataFrame,
+    held_out: list[str],
+    output: Path,
+    settings: AdaptSettings,
+    retrievers: tuple[str, ...] = ("retriever",),
 ) -> dict:
     """Let the guard choose the system's parts on the held-out queries and save the output
     folder as a system folder; returns what was shipped and what was dropped, and why."""
-    from pseudorel.retrieval.factory import parse_spec
-    from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
+    from pseudorel.refresh import teacher_models
     from pseudorel.system import SearchSystem
     from pseudorel.system.select import select_system
 
     reranker = "reranker" if settings.reranker is not None else None
-    teacher_models = tuple(
-        model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, settings.labels.retrievers) if kind != "bm25"
-    )
+    models = teacher_models(settings)
     spec, decisions = select_system(
-        corpus, labels, held_out, output, settings.base_model, "retriever", reranker, settings.guard, teacher_models
+        corpus, labels, held_out, output, settings.base_model, retrievers, reranker, settings.guard, models
     )
     SearchSystem(spec, corpus, output).save(output)
     return {

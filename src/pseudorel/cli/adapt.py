@@ -59,6 +59,13 @@ def adapt(
     ] = "auto",
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     reranker_loss: RerankerLossOpt = "listwise",
+    refresh_rounds: Annotated[
+        int,
+        typer.Option(
+            help="Extra rounds in which the retriever joins the teacher and a new one learns from the new "
+            "labels; each runs only if the guard kept the last round's retriever, and ships only if it beats it."
+        ),
+    ] = 1,
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
     ] = False,
@@ -126,6 +133,8 @@ def adapt(
         raise UsageError("--llm-queries and --llm-budget must not be negative")
     if llm_queries and not llm:
         raise UsageError("--llm-queries needs --llm (the model that writes them)")
+    if refresh_rounds < 0:
+        raise UsageError(f"--refresh-rounds must be at least 0, got {refresh_rounds}")
     if synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {synthetic_per_document}")
     grid = _learning_rates(learning_rates)
@@ -153,6 +162,7 @@ def adapt(
         if reranker
         else None,
         chain=chain,
+        refresh_rounds=refresh_rounds,
         time_budget_s=None if time_budget is None else time_budget * 60,
     )
     if not unlabeled and not settings.synthetic_kinds and not settings.llm_query_docs:

@@ -183,7 +183,14 @@ def _guard(report: dict, decisions: list[dict]) -> str:
         "<p>Each learned part is kept only if held-out pseudo-labels (queries no student trained on) "
         "say it beats what it replaces.</p>"
     )
-    return intro + table(["part", "candidate", "against", "decision", "why"], rows)
+    body = intro + table(["part", "candidate", "against", "decision", "why"], rows)
+    rounds = report.get("refresh") or []
+    if rounds:
+        body += "<h3>Refresh rounds</h3>" + table(
+            ["round", "ran", "what"],
+            [[r["round"], "yes" if r["ran"] else "no", r.get("reason") or ", ".join(r["teacher"])] for r in rounds],
+        )
+    return body
 
 
 def _or_na(value):

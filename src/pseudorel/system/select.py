@@ -2,9 +2,10 @@
 
 Start from the zero-shot hybrid (BM25 + the base dense model, RRF), the free baseline. Then:
 (1) the teacher's other dense models (e.g. ``nomic``) join the fusion; (2) the adapted dense
-model replaces the base one; (3) the fusion method and weights replace plain RRF; (4) the
-reranker (depth and weight) reorders the first stage. Finally the whole system is compared with
-the zero-shot hybrid, which it replaces only if it is better there too (it falls back otherwise).
+model replaces the base one, and each refresh round's retriever the one of the round before;
+(3) the fusion method and weights replace plain RRF; (4) the reranker (depth and weight)
+reorders the first stage. Finally the whole system is compared with the zero-shot hybrid, which
+it replaces only if it is better there too (it falls back otherwise).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ def select_system(
     held_out: list[str],
     folder: Path,
     base_model: str,
-    retriever: str | None = None,
+    retriever: str | tuple[str, ...] | None = None,
     reranker: str | None = None,
     settings: GuardSettings | None = None,
     teacher_models: tuple[str, ...] = (),
 ) -> tuple[SystemSpec, list[Decision]]:
     """The system to ship and the guard's decisions. ``retriever`` and ``reranker`` are folder
-    names inside ``folder`` (None: not trained); ``teacher_models`` are the teacher's dense
+    names inside ``folder`` (None: not trained; several retrievers: one per refresh round, each
+    offered in place of the one before); ``teacher_models`` are the teacher's dense
     models besides ``base_model``; ``held_out`` are queries no student saw."""
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
@@ -69,10 +71,17 @@ def select_system(
     if extra:
         dense = (base_model, *extra)
         current = consider("teacher models", FirstStage(dense, weights=(1.0,) * (1 + len(dense))), current)
-    if retriever is not None:
+    rounds = (retriever,) if isinstance(retriever, str) else tuple(retriever or ())
+    replaced = base_model
+    for k, name in enumerate(rounds, start=1):  # round 1's retriever, then each refresh round's
         stage = current[0]
-        dense = tuple(retriever if d == base_model else d for d in stage.dense)
-        current = consider("dense tower", FirstStage(dense, stage.fusion, stage.weights), current)
+        if replaced not in stage.dense:
+            break  # the previous round was not kept: a later round, trained from it, is not offered
+        dense = tuple(name if d == replaced else d for d in stage.dense)
+        current = consider(
+            "dense tower" if k == 1 else f"refresh round {k}", FirstStage(dense, stage.fusion, stage.weights), current
+        )
+        replaced = name
 
     stage = current[0]
     tried = [FirstStage(stage.dense, m, _weights(share, len(stage.dense))) for m, share in FUSION_GRID]

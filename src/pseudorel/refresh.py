@@ -1,0 +1,96 @@
+"""Refresh rounds: the adapted retriever joins the teacher, labels are recomputed, and a new
+retriever learns from them (ABEL-style alternation; noisy self-training).
+
+A round runs only when the previous round's retriever passes the no-harm guard against the
+base model on the held-out queries (a student the guard would drop has nothing to add to the
+teacher). The new round's retriever is then offered to the guard as a replacement of the
+previous one (``select_system``'s "refresh round k" steps), judged by the first round's labels:
+the judge stays fixed, so a round cannot win by agreeing with a teacher that contains itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from pseudorel.data.types import Document
+from pseudorel.fingerprints import StageRecord, fingerprint, model_id
+from pseudorel.labels.store import load_labels, save_labels
+from pseudorel.queries import Query
+
+logger = logging.getLogger("pseudorel")
+
+
+def round_folder(output: Path, k: int) -> Path:
+    return output / f"round{k}"
+
+
+def tower_kept(
+    corpus: dict[str, Document], labels: pd.DataFrame, held_out: list[str], output: Path, retriever: str, settings
+) -> tuple[bool, str]:
+    """Would the guard keep ``retriever`` (a folder name inside ``output``) in place of the base
+    model? The first-stage steps of the guard only (no reranker): cheap."""
+    from pseudorel.system.select import select_system
+
+    _, decisions = select_system(
+        corpus, labels, held_out, output, settings.base_model, retriever, None, settings.guard, teacher_models(settings)
+    )
+    tower = next(d for d in decisions if d.part == "dense tower")
+    return tower.kept, tower.reason
+
+
+def teacher_models(settings) -> tuple[str, ...]:
+    from pseudorel.retrieval.factory import parse_spec
+    from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
+
+    specs = settings.labels.retrievers
+    return tuple(model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, specs) if kind != "bm25")
+
+
+def refresh_rounds(
+    corpus: dict[str, Document],
+    queries: list[Query],
+    labels: pd.DataFrame,
+    held_out: list[str],
+    output: Path,
+    settings,
+    stages: StageRecord,
+    train_retriever,
+) -> tuple[list[str], list[dict]]:
+    """Up to ``settings.refresh_rounds`` extra rounds; returns the retrievers of every round (folder
+    names inside ``output``, round 1 first) and what each round did. ``labels`` are round 1's
+    (all queries); ``train_retriever(labels, corpus, folder, settings, teacher, query_stage)``
+    trains one round's retriever; ``stages`` records what each round's labels were made from."""
+    from pseudorel.labels.pipeline import label_pairs
+
+    names, log = ["retriever"], []
+    teacher = settings.labels
+    for k in range(2, 2 + settings.refresh_rounds):
+        kept, reason = tower_kept(corpus, labels, held_out, output, names[-1], settings)
+        if not kept:
+            log.append({"round": k, "ran": False, "reason": f"round {k - 1}'s retriever was not kept: {reason}"})
+            break
+        folder = round_folder(output, k)
+        previous = str(output / names[-1])
+        teacher = replace(teacher, retrievers=(*teacher.retrievers, f"dense:{previous}"))
+        path, key = (
+            folder / "labels.parquet",
+            fingerprint(f"round {k}", stages.stages.get("labels"), teacher, model_id(previous)),
+        )
+        if stages.matches(f"labels round {k}", key, path):
+            relabelled = load_labels(path)
+        else:
+            relabelled, _ = label_pairs(corpus, queries, teacher, folder / "work")
+            save_labels(relabelled, path)
+            stages.record(f"labels round {k}", key)
+        train = relabelled[~relabelled["query_id"].isin(set(held_out))].reset_index(drop=True)
+        name = f"round{k}/retriever"
+        teacher_name = f"round {k}: combined teacher with {names[-1]}"
+        train_retriever(train, corpus, output / name, settings, teacher_name, folder / "query_tower")
+        names.append(name)
+        log.append({"round": k, "ran": True, "teacher": list(teacher.retrievers), "retriever": name})
+        logger.info("refresh round %d: %s trained on labels from %s", k, name, ", ".join(teacher.retrievers))
+    return names, log
