@@ -69,6 +69,8 @@ class AdaptSettings:
     retriever: TrainSettings = field(default_factory=TrainSettings)  # retriever_tower="both"
     reranker: CrossTrainSettings | None = field(default_factory=CrossTrainSettings)
     reranker_pairs: int = 4000  # labelled pairs to train the reranker: confident positives + hard negatives
+    # train the reranker only when a teacher that reads the pairs labelled them (see NO_READER)
+    reranker_only_with_reader: bool = True
     chain: bool = False  # let the reranker relabel all pairs before training the retriever
     # after the chain, each query's top reranked candidate is its positive (retriever_tower="both"):
     # a reranker trained on a few hundred queries orders candidates usefully long before its
@@ -84,6 +86,13 @@ class AdaptSettings:
 
 
 RERANKER_SHARE = 0.35
+#: label columns of teachers that read each (query, document) pair, and can so judge a reranker
+READING_COLUMNS = {"prob_llm", "prob_ql", "prob_ce"}
+NO_READER = (
+    "no teacher that reads the documents (LLM judge, query likelihood, cross-encoder) labelled the pairs, so "
+    "the guard could only judge a reranker by its agreement with the first stage's own fusion, which it cannot "
+    "beat (bench/results/system: dropped on every collection); add --llm or --ql, or --reranker-without-reader"
+)
 TOWERS = ("query", "query+document", "both")
 # with retriever_tower="query+document", the query tower's share of the retriever's time
 QUERY_TOWER_SHARE = 0.6
@@ -173,6 +182,10 @@ def adapt(
     report["held_out_queries"] = len(held_out)
 
     reranker_path = output / "reranker"
+    if settings.reranker is not None and settings.reranker_only_with_reader and not READING_COLUMNS & set(labels):
+        report["reranker_skipped"] = NO_READER
+        logger.info("reranker: not trained: %s", NO_READER)
+        settings = replace(settings, reranker=None)
     if settings.reranker is not None:
         start = time.perf_counter()
         budget = within_budget(settings.reranker, RERANKER_SHARE)

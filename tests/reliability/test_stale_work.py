@@ -26,6 +26,7 @@ def _settings(model, **changes):
         examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
         query_tower=QueryTowerSettings(epochs=1, batch_size=4, eval_fraction=0.0),
         reranker=CrossTrainSettings(batch_size=8, bf16=False, negatives=1),
+        reranker_only_with_reader=False,
     )
     return AdaptSettings(**{**base.__dict__, **changes})
 

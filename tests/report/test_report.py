@@ -34,6 +34,7 @@ def run_dir(tmp_path_factory, tiny_dataset_path, tiny_model_path):
         examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
         query_tower=QueryTowerSettings(epochs=2, batch_size=4, eval_fraction=0.3),
         reranker=CrossTrainSettings(batch_size=8, bf16=False),
+        reranker_only_with_reader=False,  # trained, so the report shows the guard's reranker decision
     )
     unlabeled = [Query(q, t) for q, t in ds.queries.items()]
     adapt(ds.corpus, out, unlabeled, settings, evaluation=ds, command="pseudorel adapt --dataset tiny")

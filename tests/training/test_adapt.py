@@ -82,6 +82,7 @@ def test_adapt_time_budget_limits_both_students(tmp_path, tiny_dataset_path, tin
         examples=ExampleSettings(negatives=1, positive_threshold=0.0, negative_threshold=1.0),
         retriever=TrainSettings(epochs=3, batch_size=4, bf16=False, eval_fraction=0.0),
         reranker=CrossTrainSettings(epochs=3, batch_size=4, bf16=False, negatives=1),
+        reranker_only_with_reader=False,
         time_budget_s=1e-3,  # already spent when training starts: each student stops after one step
     )
     out = tmp_path / "out"

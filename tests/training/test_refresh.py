@@ -86,3 +86,18 @@ def test_the_guard_offers_each_round_in_place_of_the_last(
         assert parts[:2] == ["dense tower", "refresh round 2"] and "round2/retriever" in spec.first_stage.dense
     else:
         assert "refresh round 2" not in parts and "round2/retriever" not in spec.first_stage.dense
+
+
+def test_no_reranker_without_a_teacher_that_reads(tmp_path, tiny, tiny_model_path):
+    """Labels from rank fusion alone cannot judge a reranker: it is not trained, and the report says why."""
+    from dataclasses import replace
+
+    from pseudorel.training.cross_encoder import CrossTrainSettings
+
+    corpus, queries = tiny
+    settings = replace(_settings(tiny_model_path), reranker=CrossTrainSettings(bf16=False), refresh_rounds=0)
+    report = adapt(corpus, tmp_path / "out", queries, settings)
+    assert "no teacher that reads the documents" in report["reranker_skipped"]
+    assert not (tmp_path / "out" / "reranker").exists()
+    assert "reranker" not in [d["part"] for d in report["system"]["decisions"]]
+    assert "Reranker not trained" in (tmp_path / "out" / "report.html").read_text()

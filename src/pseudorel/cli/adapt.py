@@ -59,6 +59,13 @@ def adapt(
     ] = "auto",
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     reranker_loss: RerankerLossOpt = "listwise",
+    reranker_without_reader: Annotated[
+        bool,
+        typer.Option(
+            help="Train the reranker even when no teacher that reads the pairs (--llm, --ql) labelled them "
+            "(by default it is skipped then: the guard could not judge it)."
+        ),
+    ] = False,
     refresh_rounds: Annotated[
         int,
         typer.Option(
@@ -163,6 +170,7 @@ def adapt(
         else None,
         chain=chain,
         refresh_rounds=refresh_rounds,
+        reranker_only_with_reader=not reranker_without_reader,
         time_budget_s=None if time_budget is None else time_budget * 60,
     )
     if not unlabeled and not settings.synthetic_kinds and not settings.llm_query_docs:
@@ -195,7 +203,9 @@ def adapt(
         command=command_line(),
     )
     typer.echo(f"retriever: {output / 'retriever'}")
-    if reranker:
+    if "reranker_skipped" in report:
+        typer.echo(f"reranker: not trained: {report['reranker_skipped']}")
+    elif reranker:
         typer.echo(f"reranker: {output / 'reranker'}")
     dropped = ", ".join(report["system"]["dropped"]) or "nothing"
     typer.echo(f"system: {report['system']['shipped']} (dropped by the guard: {dropped})")

@@ -70,6 +70,8 @@ def _summary(report: dict, warnings: list[str]) -> str:
     body = f"<p>Shipped system: <b>{esc(system.get('shipped', 'n/a'))}</b>.</p>"
     dropped = system.get("dropped") or []
     body += f"<p>Dropped by the no-harm guard: {esc(', '.join(dropped) or 'nothing')}.</p>"
+    if report.get("reranker_skipped"):
+        body += f"<p>Reranker not trained: {esc(report['reranker_skipped'])}.</p>"
     if warnings:
         body += "".join(f'<div class="warning">⚠ {esc(w)}</div>' for w in warnings)
     else:
