@@ -14,6 +14,7 @@ measures.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -92,6 +93,7 @@ def main() -> None:
     report = Report("query_likelihood", keep_previous=True)
     results = report.data.setdefault("datasets", {})
     for name in args.datasets:
+        earlier = json.loads(json.dumps(results.get(name, {})))  # before this run overwrites it
         frame, corpus, qrels = candidates(name, args.queries, args.depth, args.seed)
         out = {
             "queries": frame["query_id"].nunique(),
@@ -107,7 +109,7 @@ def main() -> None:
             before, start = len(cache), time.perf_counter()
             frame[model] = teacher.score(frame["query_text"].tolist(), passages)
             seconds, scored = time.perf_counter() - start, len(cache) - before
-            previous = results.get(name, {}).get("teachers", {}).get(f"ql {model}", {}).get("pairs_per_s")
+            previous = earlier.get("teachers", {}).get(f"ql {model}", {}).get("pairs_per_s")
             speed = scored / seconds if scored else previous  # all from the cache: the first run's speed
             out["teachers"][f"ql {model}"] = {**measure(frame, qrels, model), "pairs_per_s": speed}
             # does it add to BM25? reciprocal rank fusion of the two within each query's list
@@ -119,8 +121,14 @@ def main() -> None:
     report.save(markdown(report.data), complete=True)
 
 
+SPEED_NOTE = (
+    "pairs/s: the first (uncached) run's speed; it ran with 1 torch thread beside another job, so it is a "
+    "rough, pessimistic figure. A rerun re-measures quality from the score cache."
+)
+
+
 def markdown(data: dict) -> str:
-    lines = []
+    lines = [SPEED_NOTE, ""]
     for name, r in data.get("datasets", {}).items():
         lines += [
             f"## {name}",
