@@ -83,8 +83,9 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
     runs["system"] = system.search(queries, 100)
     first = system.first_stage(queries, 100)
     runs["system_first_stage"] = first
-    ce = cross_encoder_scores(first, queries, test.corpus, str(out / "reranker"), FORCED_RERANK_DEPTH, progress=False)
-    runs[f"first_stage+reranker@{FORCED_RERANK_DEPTH}_forced"] = blend(first, ce, FORCED_RERANK_DEPTH)
+    if (out / "reranker" / "config.json").is_file():  # adapt trains one only with a teacher that reads pairs
+        ce = cross_encoder_scores(first, queries, test.corpus, str(out / "reranker"), FORCED_RERANK_DEPTH, False)
+        runs[f"first_stage+reranker@{FORCED_RERANK_DEPTH}_forced"] = blend(first, ce, FORCED_RERANK_DEPTH)
     evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
     base = evaluations["hybrid_zero_shot"].column("nDCG@10")
     table = {}
@@ -98,6 +99,8 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
         "held_out_queries": report["held_out_queries"],
         "shipped": report["system"]["shipped"],
         "dropped": report["system"]["dropped"],
+        "reranker_skipped": report.get("reranker_skipped"),
+        "refresh": report.get("refresh"),
         "decisions": report["system"]["decisions"],
         "seconds": {**report["seconds"], "test_evaluation": round(time.perf_counter() - start, 1)},
         "adapt_minutes": round(adapt_minutes, 1),
@@ -120,6 +123,11 @@ def markdown(results: dict) -> str:
     for name, r in results.get("collections", {}).items():
         dropped = ", ".join(r["dropped"]) or "nothing"
         lines += [f"## {name}", "", f"Shipped: **{r['shipped']}**; dropped: {dropped}.", ""]
+        if r.get("reranker_skipped"):
+            lines += ["Reranker not trained: no teacher that reads the pairs labelled them.", ""]
+        for refresh in r.get("refresh") or []:
+            what = refresh.get("reason") or f"trained {refresh['retriever']}"
+            lines += [f"Refresh round {refresh['round']}: {what}.", ""]
         lines += ["| run (test) | nDCG@10 | R@100 | p vs hybrid zero-shot |", "|---|---|---|---|"]
         for key, m in r["test"].items():
             lines.append(f"| {key} | {m['nDCG@10']:.4f} | {m['R@100']:.4f} | {m['p_vs_hybrid_zero_shot']:.3g} |")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -41,7 +42,7 @@ from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
 from pseudorel.system.guard import GuardSettings, held_out_query_ids
-from pseudorel.training._run import claim_output
+from pseudorel.training._run import RUN_MARKER, claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
@@ -186,6 +187,8 @@ def adapt(
         report["reranker_skipped"] = NO_READER
         logger.info("reranker: not trained: %s", NO_READER)
         settings = replace(settings, reranker=None)
+        if (reranker_path / RUN_MARKER).is_file():  # an earlier run's reranker: not part of this run
+            shutil.rmtree(reranker_path)
     if settings.reranker is not None:
         start = time.perf_counter()
         budget = within_budget(settings.reranker, RERANKER_SHARE)
