@@ -54,7 +54,7 @@ def test_adapt_writes_one_self_contained_html_file(run_dir):
     html = (run_dir / "report.html").read_text()
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing fetched: images are inline
     assert html.count("data:image/png;base64,") >= 3  # histograms, calibration, per-query wins/losses
-    assert "pseudorel adapt --dataset tiny" in html
+    assert "pseudorel adapt --dataset tiny" in html and "On the test qrels" in html
 
 
 def test_chromium_renders_the_report(run_dir, tmp_path):
@@ -76,7 +76,7 @@ def test_a_run_without_qrels_has_no_evaluation_section(run_dir, tmp_path):
     shutil.copytree(run_dir, copy)
     shutil.rmtree(copy / "evaluation")
     html = build_report(copy).read_text()
-    assert "<h2>Evaluation" not in html and "<h2>No-harm guard</h2>" in html
+    assert "<h2>Evaluation" not in html and "On the test qrels" not in html and "<h2>No-harm guard</h2>" in html
 
 
 def test_a_student_that_never_beat_its_untrained_self_is_flagged(run_dir, tmp_path):

@@ -49,8 +49,11 @@ def render(run_dir: Path, report: dict) -> str:
     warnings = checks.student_warnings(cards) + checks.guard_warnings(decisions)
     if labels is not None:
         warnings += checks.teacher_warnings(labels, [c for c in teacher_columns if c != "prob_source"])
+    from pseudorel.report.evaluation import headline
+
+    scores = headline(run_dir / "evaluation")
     sections = [
-        section("Summary", _summary(report, warnings), "summary"),
+        section("Summary", _summary(report, warnings, scores), "summary"),
         section("Run", _run(run_dir, report, cards), "run"),
         section("Labels", _labels_section(report, labels, teacher_columns), "labels"),
         section("Training", _training(cards), "training"),
@@ -62,12 +65,18 @@ def render(run_dir: Path, report: dict) -> str:
     evaluation = evaluation_section(run_dir / "evaluation", corpus) if corpus else None
     if evaluation:
         sections.append(section("Evaluation (qrels, read for this report only)", evaluation, "evaluation"))
-    return page("pseudorel adapt report", sections, subtitle=str(run_dir.resolve()))
+    return page("pseudorel adapt report", sections, subtitle=str(run_dir))
 
 
-def _summary(report: dict, warnings: list[str]) -> str:
+def _summary(report: dict, warnings: list[str], scores: tuple[float, float] | None) -> str:
     system = report.get("system", {})
     body = f"<p>Shipped system: <b>{esc(system.get('shipped', 'n/a'))}</b>.</p>"
+    if scores:
+        shipped, baseline = scores
+        body += (
+            f"<p>On the test qrels (read for this report only): nDCG@10 <b>{shipped:.4f}</b> against "
+            f"{baseline:.4f} for the zero-shot hybrid ({shipped - baseline:+.4f}).</p>"
+        )
     dropped = system.get("dropped") or []
     body += f"<p>Dropped by the no-harm guard: {esc(', '.join(dropped) or 'nothing')}.</p>"
     if report.get("reranker_skipped"):

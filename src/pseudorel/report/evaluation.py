@@ -83,3 +83,16 @@ def _top(run: dict, qid: str, qrels: dict, corpus: dict[str, Document], k: int =
         mark = "✔ " if grade > 0 else ""
         items.append(f"<li>{mark}{esc(doc_id)}: {esc(title[:90])}</li>")
     return Markup(f"<ol>{''.join(items)}</ol>")
+
+
+def headline(folder: Path) -> tuple[float, float] | None:
+    """Test nDCG@10 of the shipped system and of the zero-shot hybrid, if both runs were saved."""
+    from pseudorel.data.readers import read_qrels
+    from pseudorel.data.trec import read_run
+    from pseudorel.evaluation import evaluate_run
+
+    paths = [folder / "system.trec", folder / f"{BASELINE}.trec", folder / "qrels.tsv"]
+    if not all(p.is_file() for p in paths):
+        return None
+    qrels = read_qrels(paths[2])
+    return tuple(evaluate_run(qrels, read_run(p)).aggregate["nDCG@10"] for p in paths[:2])
