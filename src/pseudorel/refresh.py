@@ -35,8 +35,9 @@ def tower_kept(
     model? The first-stage steps of the guard only (no reranker): cheap."""
     from pseudorel.system.select import select_system
 
+    models = teacher_models(settings)
     _, decisions = select_system(
-        corpus, labels, held_out, output, settings.base_model, retriever, None, settings.guard, teacher_models(settings)
+        corpus, labels, held_out, output, settings.base_model, retriever, None, settings.guard, models, log=False
     )
     tower = next(d for d in decisions if d.part == "dense tower")
     return tower.kept, tower.reason

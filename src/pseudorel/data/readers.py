@@ -21,6 +21,7 @@ logger = logging.getLogger("pseudorel")
 _ID_KEYS = ("_id", "id", "docid", "doc_id", "qid", "query_id", "query-id", "corpus-id")
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 _FIELD_LIMIT = 1 << 30  # csv's default (131,072 characters) is shorter than some documents
+_WARNED: set[tuple[str, int]] = set()  # (corpus file, empty documents) already reported
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -148,7 +149,8 @@ def read_corpus(path: str | Path) -> dict[str, Document]:
         first_line[doc_id] = number
     if not corpus:
         raise InputError(path, "empty corpus: no documents found")
-    if empty:
+    if empty and (str(path), empty) not in _WARNED:  # once per file, however often a run reads it
+        _WARNED.add((str(path), empty))
         logger.warning("%s: %d document(s) have neither title nor text", path, empty)
     return corpus
 

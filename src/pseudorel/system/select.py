@@ -42,11 +42,13 @@ def select_system(
     reranker: str | None = None,
     settings: GuardSettings | None = None,
     teacher_models: tuple[str, ...] = (),
+    log: bool = True,
 ) -> tuple[SystemSpec, list[Decision]]:
     """The system to ship and the guard's decisions. ``retriever`` and ``reranker`` are folder
     names inside ``folder`` (None: not trained; several retrievers: one per refresh round, each
     offered in place of the one before); ``teacher_models`` are the teacher's dense
-    models besides ``base_model``; ``held_out`` are queries no student saw."""
+    models besides ``base_model``; ``held_out`` are queries no student saw; ``log``: say each
+    decision in the log."""
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
     queries = {qid: texts[qid] for qid in held_out}
@@ -111,7 +113,7 @@ def select_system(
         decisions.append(final)
         if not final.kept:
             spec = SystemSpec(first_stage=baseline)
-    for decision in decisions:
+    for decision in decisions if log else ():
         logger.info("guard: %s: %s", decision.part, decision.reason)
     spec.decisions = [d.as_dict() for d in decisions]
     return spec, decisions
