@@ -33,9 +33,8 @@ from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
-from pseudorel.retrieval.factory import parse_spec
+from pseudorel.retrieval.factory import dense_models, parse_spec
 from pseudorel.retrieval.fusion import reciprocal_rank_fusion
-from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 from pseudorel.system import SearchSystem
 
 CACHE = Path(__file__).parent / "cache" / "system"
@@ -59,7 +58,7 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
     test = load_beir(folder, splits=["test"])  # qrels: evaluation only, from here on
     queries, qrels = test.split_queries("test"), test.qrels["test"]
     start = time.perf_counter()
-    teacher_models = [model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, retrievers_spec) if kind != "bm25"]
+    teacher_models = dense_models(retrievers_spec)
     retrievers = {
         "bm25": BM25Retriever(test.corpus),
         **{m: DenseRetriever(test.corpus, m, progress=False) for m in {settings.base_model, *teacher_models}},

@@ -41,7 +41,7 @@ from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs,
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
-from pseudorel.system.guard import GuardSettings, held_out_query_ids
+from pseudorel.system.guard import PAIR_READERS, GuardSettings, held_out_query_ids
 from pseudorel.training._run import RUN_MARKER, claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
@@ -87,8 +87,6 @@ class AdaptSettings:
 
 
 RERANKER_SHARE = 0.35
-#: label columns of teachers that read each (query, document) pair, and can so judge a reranker
-READING_COLUMNS = {"prob_llm", "prob_ql", "prob_ce"}
 NO_READER = (
     "no teacher that reads the documents (LLM judge, query likelihood, cross-encoder) labelled the pairs, so "
     "the guard could only judge a reranker by its agreement with the first stage's own fusion, which it cannot "
@@ -183,7 +181,7 @@ def adapt(
     report["held_out_queries"] = len(held_out)
 
     reranker_path = output / "reranker"
-    if settings.reranker is not None and settings.reranker_only_with_reader and not READING_COLUMNS & set(labels):
+    if settings.reranker is not None and settings.reranker_only_with_reader and not set(PAIR_READERS) & set(labels):
         report["reranker_skipped"] = NO_READER
         logger.info("reranker: not trained: %s", NO_READER)
         settings = replace(settings, reranker=None)
@@ -211,15 +209,19 @@ def adapt(
     start = time.perf_counter()
     teacher = "cross-encoder student" if settings.chain else _teacher(labels)
     two_stages = settings.retriever_tower == "query+document"
-    budgeted = replace(
-        settings,
-        examples=example_settings,
-        query_tower=within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0),
-        document_tower=within_budget(settings.document_tower),
-        retriever=within_budget(settings.retriever),
-    )
+
+    def retriever_budget() -> AdaptSettings:
+        """The settings a retriever trains with: its towers limited to the time left now."""
+        return replace(
+            settings,
+            examples=example_settings,
+            query_tower=within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0),
+            document_tower=within_budget(settings.document_tower),
+            retriever=within_budget(settings.retriever),
+        )
+
     retriever_path, query_stage = output / "retriever", output / "query_tower"
-    report["examples"] = train_retriever(labels, corpus, retriever_path, budgeted, teacher, query_stage)
+    report["examples"] = train_retriever(labels, corpus, retriever_path, retriever_budget(), teacher, query_stage)
     _stage(report, "retriever", start, f"trained on {report['examples']} queries or examples")
 
     retrievers = ("retriever",)
@@ -229,14 +231,8 @@ def adapt(
         from pseudorel.refresh import refresh_rounds
 
         start = time.perf_counter()
-        refreshed = replace(
-            budgeted,
-            query_tower=within_budget(settings.query_tower, QUERY_TOWER_SHARE if two_stages else 1.0),
-            document_tower=within_budget(settings.document_tower),
-            retriever=within_budget(settings.retriever),
-        )
         names, report["refresh"] = refresh_rounds(
-            corpus, all_queries, all_labels, held_out, output, refreshed, stages, train_retriever
+            corpus, all_queries, all_labels, held_out, output, retriever_budget(), stages, train_retriever
         )
         retrievers = tuple(names)
         _stage(
@@ -275,12 +271,12 @@ def build_system(
 ) -> dict:
     """Let the guard choose the system's parts on the held-out queries and save the output
     folder as a system folder; returns what was shipped and what was dropped, and why."""
-    from pseudorel.refresh import teacher_models
+    from pseudorel.retrieval.factory import dense_models
     from pseudorel.system import SearchSystem
     from pseudorel.system.select import select_system
 
     reranker = "reranker" if settings.reranker is not None else None
-    models = teacher_models(settings)
+    models = dense_models(settings.labels.retrievers)
     spec, decisions = select_system(
         corpus, labels, held_out, output, settings.base_model, retrievers, reranker, settings.guard, models
     )

@@ -56,6 +56,10 @@ class StageRecord:
         """``output`` exists and was made from exactly ``key``."""
         return output.exists() and self.stages.get(stage) == key
 
+    def key(self, stage: str) -> str | None:
+        """The fingerprint ``stage``'s output was last made from, if any."""
+        return self.stages.get(stage)
+
     def record(self, stage: str, key: str) -> None:
         self.stages[stage] = key
         with atomic_write(self.path) as f:

@@ -33,22 +33,15 @@ def tower_kept(
 ) -> tuple[bool, str]:
     """Would the guard keep ``retriever`` (a folder name inside ``output``) in place of the base
     model? The first-stage steps of the guard only (no reranker): cheap."""
+    from pseudorel.retrieval.factory import dense_models
     from pseudorel.system.select import select_system
 
-    models = teacher_models(settings)
+    models = dense_models(settings.labels.retrievers)
     _, decisions = select_system(
         corpus, labels, held_out, output, settings.base_model, retriever, None, settings.guard, models, log=False
     )
     tower = next(d for d in decisions if d.part == "dense tower")
     return tower.kept, tower.reason
-
-
-def teacher_models(settings) -> tuple[str, ...]:
-    from pseudorel.retrieval.factory import parse_spec
-    from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
-
-    specs = settings.labels.retrievers
-    return tuple(model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, specs) if kind != "bm25")
 
 
 def refresh_rounds(
@@ -79,7 +72,7 @@ def refresh_rounds(
         teacher = replace(teacher, retrievers=(*teacher.retrievers, f"dense:{previous}"))
         path, key = (
             folder / "labels.parquet",
-            fingerprint(f"round {k}", stages.stages.get("labels"), teacher, model_id(previous)),
+            fingerprint(f"round {k}", stages.key("labels"), teacher, model_id(previous)),
         )
         if stages.matches(f"labels round {k}", key, path):
             relabelled = load_labels(path)

@@ -101,6 +101,7 @@ def adapt(
     from pseudorel.adapt import adapt as run_adapt
     from pseudorel.cli._options import (
         RERANKER_LOSSES,
+        at_least,
         llm_spec,
         model_exists,
         one_of,
@@ -133,15 +134,13 @@ def adapt(
     specs = retriever_specs(retrievers, allow_auto=True)
     llm_spec(llm)
     llm_spec(ql, "--ql")
-    if ql_budget < 1:
-        raise UsageError(f"--ql-budget must be at least 1, got {ql_budget}")
+    at_least(ql_budget, 1, "--ql-budget")
     writable_output(output)
     if llm_queries < 0 or llm_budget < 0:
         raise UsageError("--llm-queries and --llm-budget must not be negative")
     if llm_queries and not llm:
         raise UsageError("--llm-queries needs --llm (the model that writes them)")
-    if refresh_rounds < 0:
-        raise UsageError(f"--refresh-rounds must be at least 0, got {refresh_rounds}")
+    at_least(refresh_rounds, 0, "--refresh-rounds")
     if synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {synthetic_per_document}")
     grid = _learning_rates(learning_rates)

@@ -80,10 +80,9 @@ def _model_ids(settings: LabelSettings) -> list[str]:
     """Fingerprints of the files of every model the cheap teachers load: a model retrained in
     place under the same path must not reuse the candidates and scores of the old one."""
     from pseudorel.fingerprints import model_id
-    from pseudorel.retrieval.factory import parse_spec
-    from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
+    from pseudorel.retrieval.factory import dense_models
 
-    models = [model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, settings.retrievers) if kind != "bm25"]
+    models = dense_models(settings.retrievers)
     return [model_id(m) for m in [*models, *([settings.cross_encoder] if settings.cross_encoder else [])]]
 
 

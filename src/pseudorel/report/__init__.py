@@ -49,9 +49,10 @@ def render(run_dir: Path, report: dict) -> str:
     warnings = checks.student_warnings(cards) + checks.guard_warnings(decisions)
     if labels is not None:
         warnings += checks.teacher_warnings(labels, [c for c in teacher_columns if c != "prob_source"])
-    from pseudorel.report.evaluation import headline
+    from pseudorel.report.evaluation import evaluation_section, headline, load_evaluation
 
-    scores = headline(run_dir / "evaluation")
+    saved = load_evaluation(run_dir / "evaluation")
+    scores = headline(saved) if saved else None
     sections = [
         section("Summary", _summary(report, warnings, scores), "summary"),
         section("Run", _run(run_dir, report, cards), "run"),
@@ -59,12 +60,10 @@ def render(run_dir: Path, report: dict) -> str:
         section("Training", _training(cards), "training"),
         section("No-harm guard", _guard(report, decisions), "guard"),
     ]
-    from pseudorel.report.evaluation import evaluation_section
-
-    corpus = _corpus(run_dir)
-    evaluation = evaluation_section(run_dir / "evaluation", corpus) if corpus else None
-    if evaluation:
-        sections.append(section("Evaluation (qrels, read for this report only)", evaluation, "evaluation"))
+    corpus = _corpus(run_dir) if saved else None
+    if saved and corpus:
+        body = evaluation_section(saved, corpus)
+        sections.append(section("Evaluation (qrels, read for this report only)", body, "evaluation"))
     return page("pseudorel adapt report", sections, subtitle=str(run_dir))
 
 

@@ -3,6 +3,7 @@ read here for the report only, never for training or selection)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pseudorel.data.types import Document
@@ -20,24 +21,43 @@ NAMES = {
 }
 
 
-def evaluation_section(folder: Path, corpus: dict[str, Document], top: int = 10) -> str | None:
-    """Metrics of every system with paired p-values against the baseline, per-query wins and
-    losses of the shipped system, and the queries that gained and lost most; None without runs."""
+@dataclass
+class SavedEvaluation:
+    qrels: dict
+    queries: dict[str, str]
+    runs: dict[str, dict]
+    evaluations: dict  # run name -> Evaluation
+
+    def ndcg(self, name: str) -> float:
+        return self.evaluations[name].aggregate["nDCG@10"]
+
+
+def load_evaluation(folder: Path) -> SavedEvaluation | None:
+    """The runs, qrels and queries ``adapt`` saved in ``folder``, evaluated once; None without
+    them (a run without qrels) or without the baseline's run."""
     from pseudorel.data.readers import read_qrels, read_queries
     from pseudorel.data.trec import read_run
-    from pseudorel.evaluation import evaluate_run, paired_test
-    from pseudorel.report import figures
+    from pseudorel.evaluation import evaluate_run
 
     if not (folder / "qrels.tsv").is_file():
         return None
     qrels = read_qrels(folder / "qrels.tsv")
-    queries = read_queries(folder / "queries.jsonl")
     runs = {path.stem: read_run(path) for path in sorted(folder.glob("*.trec"))}
     if BASELINE not in runs:
         return None
     evaluations = {name: evaluate_run(qrels, run) for name, run in runs.items()}
+    return SavedEvaluation(qrels, read_queries(folder / "queries.jsonl"), runs, evaluations)
+
+
+def evaluation_section(saved: SavedEvaluation, corpus: dict[str, Document], top: int = 10) -> str:
+    """Metrics of every system with paired p-values against the baseline, per-query wins and
+    losses of the shipped system, and the queries that gained and lost most."""
+    from pseudorel.evaluation import paired_test
+    from pseudorel.report import figures
+
+    qrels, queries, runs, evaluations = saved.qrels, saved.queries, saved.runs, saved.evaluations
     base = evaluations[BASELINE].column("nDCG@10")
-    base_ndcg = evaluations[BASELINE].aggregate["nDCG@10"]
+    base_ndcg = saved.ndcg(BASELINE)
     rows = []
     for name, ev in sorted(evaluations.items(), key=lambda kv: list(NAMES).index(kv[0]) if kv[0] in NAMES else 99):
         p = paired_test(base, ev.column("nDCG@10"), "nDCG@10").p_value if name != BASELINE else float("nan")
@@ -85,14 +105,6 @@ def _top(run: dict, qid: str, qrels: dict, corpus: dict[str, Document], k: int =
     return Markup(f"<ol>{''.join(items)}</ol>")
 
 
-def headline(folder: Path) -> tuple[float, float] | None:
-    """Test nDCG@10 of the shipped system and of the zero-shot hybrid, if both runs were saved."""
-    from pseudorel.data.readers import read_qrels
-    from pseudorel.data.trec import read_run
-    from pseudorel.evaluation import evaluate_run
-
-    paths = [folder / "system.trec", folder / f"{BASELINE}.trec", folder / "qrels.tsv"]
-    if not all(p.is_file() for p in paths):
-        return None
-    qrels = read_qrels(paths[2])
-    return tuple(evaluate_run(qrels, read_run(p)).aggregate["nDCG@10"] for p in paths[:2])
+def headline(saved: SavedEvaluation) -> tuple[float, float] | None:
+    """Test nDCG@10 of the shipped system and of the zero-shot hybrid, if the system was run."""
+    return (saved.ndcg("system"), saved.ndcg(BASELINE)) if "system" in saved.evaluations else None

@@ -63,9 +63,14 @@ def figure(fig, caption: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    image = f'<img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
-    return f"<figure>{image}<figcaption>{esc(caption)}</figcaption></figure>"
+    return image(buffer.getvalue(), caption)
+
+
+def image(png: bytes, caption: str) -> Markup:
+    """PNG bytes as an inline image with its caption."""
+    data = base64.b64encode(png).decode()
+    img = f'<img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
+    return Markup(f"<figure>{img}<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 def section(title: str, body: str, anchor: str) -> str:

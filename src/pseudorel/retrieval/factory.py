@@ -37,6 +37,11 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return kind, model or None
 
 
+def dense_models(specs) -> tuple[str, ...]:
+    """The dense models that retriever specs name, in order (``dense`` alone: the default bi-encoder)."""
+    return tuple(model or DEFAULT_BI_ENCODER for kind, model in map(parse_spec, specs) if kind != "bm25")
+
+
 def build_retriever(spec: str, corpus: dict[str, Document], **dense_options) -> Retriever:
     from pseudorel.retrieval.bm25 import BM25Retriever
     from pseudorel.retrieval.dense import DenseRetriever

@@ -70,6 +70,8 @@ def held_out_query_ids(labels: pd.DataFrame, settings: GuardSettings) -> list[st
 
 #: the teachers that read (or rank) a pair; the source-document teacher is left out on purpose
 READING_TEACHERS = ("prob_fusion", "prob_ce", "prob_ql")
+#: the teachers that read each (query, document) pair itself: only they can judge a reranker
+PAIR_READERS = ("prob_ce", "prob_ql", "prob_llm")
 
 
 def relevance_gains(labels: pd.DataFrame) -> np.ndarray:

@@ -55,6 +55,7 @@ def ql_prompt(passage: str, domain: str = "generic", max_words: int | None = 120
 class QueryLikelihoodTeacher:
     def __init__(self, scorer: LogprobScorer, settings: QLSettings | None = None, cache: ResponseCache | None = None):
         self.scorer, self.settings, self.cache = scorer, settings or QLSettings(), cache
+        self.last_error: str | None = None  # of the last failed batch
         if self.settings.domain not in INSTRUCTIONS:
             raise ValueError(f"unknown domain '{self.settings.domain}' ({', '.join(INSTRUCTIONS)})")
 
@@ -89,7 +90,7 @@ class QueryLikelihoodTeacher:
                 scores[i] = cached["mean_logprob"]
             else:
                 todo.append(i)
-        self.last_error: str | None = None
+        self.last_error = None
         start, failures, size = time.perf_counter(), 0, max(1, self.settings.batch_size)
         with tqdm(total=len(todo), desc="query likelihood", unit="pair", disable=not progress) as bar:
             for b in range(0, len(todo), size):
