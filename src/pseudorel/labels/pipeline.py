@@ -97,8 +97,10 @@ def cheap_labels(
     settings: LabelSettings,
     cache: StageCache,
     progress: bool = True,
+    executor=None,
 ) -> pd.DataFrame:
-    """Candidates with every cheap teacher's score and calibrated probability."""
+    """Candidates with every cheap teacher's score and calibrated probability; ``executor``
+    (default: local) runs the sharded work (encoding the corpus and queries, the cross-encoder)."""
     calib = [
         Query(CALIBRATION_PREFIX + q.id, q.text, q.source, q.doc_id)
         for q in synthetic_queries(corpus, ("title", "ict"), seed=settings.seed, max_docs=settings.calibration_docs)
@@ -107,7 +109,9 @@ def cheap_labels(
 
     def compute() -> pd.DataFrame:
         everything = queries + calib
-        runs = _runs(corpus, everything, settings.retrievers, settings.mining.depth, progress=progress)
+        runs = _runs(
+            corpus, everything, settings.retrievers, settings.mining.depth, progress=progress, executor=executor
+        )
         frame = mine_candidates(everything, runs, settings.mining)
         frame["calibration_only"] = frame["query_id"].str.startswith(CALIBRATION_PREFIX)
         calib_mask = frame["calibration_only"].to_numpy()
@@ -169,11 +173,13 @@ def label_pairs(
     backend=None,
     progress: bool = True,
     scorer=None,
+    executor=None,
 ) -> tuple[pd.DataFrame, dict]:
     """The label table for ``queries`` (calibration-only rows removed) and run statistics;
-    ``backend`` is the LLM judge's chat model, ``scorer`` the query-likelihood teacher's model."""
+    ``backend`` is the LLM judge's chat model, ``scorer`` the query-likelihood teacher's model,
+    ``executor`` where the sharded stages run (``pseudorel.scale``; default: this process)."""
     cache = StageCache(workdir)
-    frame = cheap_labels(corpus, queries, settings, cache, progress=progress)
+    frame = cheap_labels(corpus, queries, settings, cache, progress=progress, executor=executor)
     frame = frame[~frame["calibration_only"]].drop(columns="calibration_only").reset_index(drop=True)
     teachers = {"fusion": frame["prob_fusion"].to_numpy(), "source": frame["prob_source"].to_numpy()}
     if "prob_ce" in frame:

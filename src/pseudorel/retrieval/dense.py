@@ -24,6 +24,7 @@ class DenseRetriever:
         precision: str = "auto",
         use_cache: bool = True,
         progress: bool = True,
+        executor=None,
     ):
         import faiss
 
@@ -37,6 +38,7 @@ class DenseRetriever:
             raise ValueError(f"{model}: similarity '{similarity}' not supported (cosine or dot)")
         self.normalize = similarity == "cosine"
         self.settings = {"batch_size": batch_size, "precision": precision, "use_cache": use_cache}
+        self.executor = executor  # None: encode here; else shards run where it says (workers load ``model``)
         self.progress = progress
         self.doc_ids = list(corpus)
         doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], task="document", desc="encode corpus")
@@ -46,7 +48,15 @@ class DenseRetriever:
     def encode(self, texts: list[str], task: str | None = None, desc: str = "encode") -> np.ndarray:
         """Embeddings of ``texts``; ``task`` (query or document) routes an asymmetric model."""
         emb = encode_texts(
-            self.model, texts, self.model_id, task=task, progress=self.progress, desc=desc, **self.settings
+            self.model,
+            texts,
+            self.model_id,
+            task=task,
+            progress=self.progress,
+            desc=desc,
+            executor=self.executor,
+            model_name=self.model_name,
+            **self.settings,
         )
         if self.normalize:
             norms = np.linalg.norm(emb, axis=1, keepdims=True)

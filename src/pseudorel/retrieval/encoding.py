@@ -1,18 +1,25 @@
 """Encode texts with a sentence-transformers model, cached on disk and resumable.
 
 Texts are sorted by length so each batch pads to similar lengths; the sorted order is
-cut into shards, each saved atomically as it finishes. An interrupted run resumes from
-the last finished shard; a finished run is one ``.npy`` keyed by model and content.
+cut into shards that an executor (local, or Ray) encodes, each saved as a Parquet part as it
+finishes. An interrupted run resumes from its manifest of finished shards; a finished run is
+one ``.npy`` keyed by model and content.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pseudorel._io import atomic_write, cache_root, text_digest
+
+
+SHARD_SIZE = 512  # texts per shard: the unit of resuming and of work sent to a worker
 
 
 def embedding_cache_dir() -> Path:
@@ -66,12 +73,43 @@ def _encode_batch(
     return out.float().cpu().numpy()
 
 
+@dataclass
+class EncodeTask:
+    """Encode one shard of texts (a ``ShardTask``): a worker loads ``model_name`` once, the local
+    executor reuses the model already loaded (it is not pickled)."""
+
+    model_name: str | None
+    max_seq_length: int
+    batch_size: int
+    precision: str
+    prompt: str | None
+    task: str | None
+    model: Any = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict:
+        if self.model_name is None:
+            raise ValueError("a model given only as an object cannot be sent to a worker: give its name")
+        return {**self.__dict__, "model": None}
+
+    def setup(self) -> None:
+        if self.model is None:
+            from pseudorel.retrieval.models import load_bi_encoder
+
+            self.model = load_bi_encoder(self.model_name)
+            self.model.max_seq_length = self.max_seq_length
+
+    def run(self, texts) -> dict[str, np.ndarray]:
+        return {
+            "embedding": _encode_batch(self.model, list(texts), self.batch_size, self.precision, self.prompt, self.task)
+        }
+
+
 def encode_texts(
     model,
     texts: list[str],
     model_id: str,
     batch_size: int = 32,
-    shard_size: int = 512,
+    shard_size: int | None = None,
     precision: str = "auto",
     prompt: str | None = None,
     task: str | None = None,
@@ -79,13 +117,18 @@ def encode_texts(
     use_cache: bool = True,
     progress: bool = True,
     desc: str = "encode",
+    executor=None,
+    model_name: str | None = None,
 ) -> np.ndarray:
     """Embeddings of ``texts`` in input order, float32, shape (len(texts), dim).
 
     ``model_id`` identifies the model's weights (see ``model_fingerprint``); it and the
     texts, max length, precision and prompt make the cache key. ``task`` (``query`` or
     ``document``) picks the route of an asymmetric model (a sentence-transformers ``Router``).
+    ``executor`` (default: local) runs the shards; one on other processes loads ``model_name``.
     """
+    from pseudorel.scale import LocalExecutor
+
     precision = resolve_precision(precision)
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
@@ -98,33 +141,26 @@ def encode_texts(
         return done
 
     order = np.argsort([-len(t) for t in texts], kind="stable")
-    shards = [order[i : i + shard_size] for i in range(0, len(order), shard_size)]
-    parts: list[np.ndarray] = []
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
-        for number, shard in enumerate(shards):
-            shard_path = root / f"shard_{number:05d}.npy"
-            cached = _load_if_present(shard_path) if use_cache else None
-            if cached is not None:
-                parts.append(cached)
-            else:
-                emb = _encode_batch(model, [texts[i] for i in shard], batch_size, precision, prompt, task)
-                if use_cache:
-                    with atomic_write(shard_path, "wb") as f:
-                        np.save(f, emb)
-                parts.append(emb)
-            bar.update(len(shard))
-
-    sorted_emb = np.concatenate(parts).astype(np.float32, copy=False)
+    shard_size = shard_size or SHARD_SIZE
+    shards = [[texts[i] for i in order[start : start + shard_size]] for start in range(0, len(order), shard_size)]
+    job = EncodeTask(model_name, model.max_seq_length, batch_size, precision, prompt, task, model=model)
+    try:
+        parts = (executor or LocalExecutor()).map(
+            job, shards, root / "parts" if use_cache else None, key, progress=progress, desc=desc
+        )
+    except FileNotFoundError:
+        # another process encoding the same texts finished first and removed the parts
+        if use_cache and (done := _load_if_present(final)) is not None:
+            return done
+        raise
+    sorted_emb = np.concatenate([p["embedding"] for p in parts]).astype(np.float32, copy=False)
     embeddings = np.empty_like(sorted_emb)
     embeddings[order] = sorted_emb
     if use_cache:
         with atomic_write(final, "wb") as f:
             np.save(f, embeddings)
-        for shard_path in root.glob("shard_*.npy"):
-            # another process encoding the same texts may have finished and removed it first
-            shard_path.unlink(missing_ok=True)
+        # another process encoding the same texts may have finished and removed them first
+        shutil.rmtree(root / "parts", ignore_errors=True)
     return embeddings
 
 

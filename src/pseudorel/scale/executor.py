@@ -1,0 +1,105 @@
+"""One small interface for the stages that map over data, with two implementations: local
+(in this process, the default, no Ray import) and Ray (``ray_executor``).
+
+A stage gives a ``ShardTask`` (picklable; ``setup`` loads its model once per worker, ``run``
+maps one shard of items to columns) and its items cut into shards. Each finished shard is a
+Parquet part in a ``ShardStore`` whose manifest lets a restarted job skip finished shards.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from pseudorel.scale.shards import Columns, ShardStore, write_part
+
+logger = logging.getLogger("pseudorel")
+
+Todo = list[tuple[int, Sequence[Any]]]
+
+
+class ShardTask(Protocol):
+    def setup(self) -> None:
+        """Load what the task needs (a model), once per worker."""
+
+    def run(self, items: Sequence[Any]) -> Columns:
+        """The output columns for one shard of items."""
+
+
+class Executor:
+    """Maps a task over shards; subclasses say how the unfinished shards run (``_run``)."""
+
+    name = "base"
+    workers = 1
+
+    def map(
+        self,
+        task: ShardTask,
+        shards: Sequence[Sequence[Any]],
+        root: str | Path | None,
+        key: str,
+        progress: bool = True,
+        desc: str = "shards",
+    ) -> list[Columns]:
+        """Each shard's columns, in shard order. With ``root``, finished shards found in its manifest
+        (same ``key``) are read back, not recomputed; without it, parts go to a temporary folder."""
+        if root is None:
+            with tempfile.TemporaryDirectory(prefix="pseudorel-shards-") as tmp:
+                return self.map(task, shards, tmp, key, progress, desc)
+        store = ShardStore(root, key, len(shards))
+        todo = [i for i in range(len(shards)) if i not in store.done]
+        if todo:
+            from tqdm.auto import tqdm
+
+            skipped = len(shards) - len(todo)
+            with tqdm(total=len(shards), initial=skipped, desc=desc, unit="shard", disable=not progress) as bar:
+                for shard, rows in self._run(task, store, [(i, shards[i]) for i in todo]):
+                    store.record(shard, rows)
+                    bar.update(1)
+        if not store.complete():
+            missing = sorted(set(range(len(shards))) - set(store.done))
+            raise RuntimeError(f"{self.name} executor finished without shards {missing[:10]}")
+        return [store.read_part(i) for i in range(len(shards))]
+
+    def _run(self, task: ShardTask, store: ShardStore, todo: Todo) -> Iterator[tuple[int, int]]:
+        """Compute the shards ``todo`` (index, items), yielding (index, rows) as each part is written."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the executor started."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class LocalExecutor(Executor):
+    """Today's behaviour: every shard in this process, one after the other."""
+
+    name = "local"
+
+    def _run(self, task, store, todo):
+        task.setup()
+        for shard, items in todo:
+            yield shard, write_part(store.root, shard, task.run(items))
+
+
+EXECUTORS = ("local", "ray")
+
+
+def make_executor(name: str = "local", address: str | None = None, workers: int | None = None) -> Executor:
+    """``local`` or ``ray`` (``address``: an existing cluster; None starts a local one with ``workers`` CPUs)."""
+    if name == "local":
+        return LocalExecutor()
+    if name == "ray":
+        from pseudorel.scale.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, workers=workers)
+    from pseudorel.errors import UsageError
+
+    raise UsageError(f"unknown executor '{name}' (use {' or '.join(EXECUTORS)})")
