@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# What the tests need beyond .venv: Debian's chromium, to render the HTML report headless.
-# Idempotent: nothing happens when chromium is already on the PATH.
+# What the tests need beyond .venv: the ray extra (the scale-out tests start a local Ray) and
+# Debian's chromium, to render the HTML report headless.
+# Idempotent: nothing is installed when both are already there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! .venv/bin/python -c "import ray.data" >/dev/null 2>&1; then
+  echo "installing the ray extra for the scale-out tests"
+  if ! .venv/bin/pip install --disable-pip-version-check -e ".[ray]" >>.venv/install.log 2>&1; then
+    tail -30 .venv/install.log
+    echo "setup failed: pip install -e '.[ray]' (the scale-out tests need it)" >&2
+    exit 1
+  fi
+fi
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
   exit 0
 fi

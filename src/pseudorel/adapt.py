@@ -113,9 +113,11 @@ def adapt(
     split: str = "test",
     scorer=None,
     command: str | None = None,
+    executor=None,
 ) -> dict:
     """Run every stage; returns (and writes to ``report.json``) the report. ``backend`` is the
-    LLM (judge, query writer), ``scorer`` the query-likelihood teacher's model."""
+    LLM (judge, query writer), ``scorer`` the query-likelihood teacher's model, ``executor``
+    where the labelling stage's sharded work runs (``pseudorel.scale``; default: this process)."""
     settings = settings or AdaptSettings()
     if settings.retriever_tower not in TOWERS:
         raise ValueError(f"retriever_tower must be one of {', '.join(TOWERS)}, not '{settings.retriever_tower}'")
@@ -169,7 +171,7 @@ def adapt(
         labels = load_labels(labels_path)
     else:
         labels, stats = label_pairs(
-            corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer
+            corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer, executor=executor
         )
         save_labels(labels, labels_path)
         stages.record("labels", labels_key)

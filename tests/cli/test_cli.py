@@ -16,7 +16,7 @@ def run_cli(monkeypatch, capsys, *args):
 
 
 def test_help_loads_no_heavy_library():
-    heavy = "('torch', 'transformers', 'sentence_transformers', 'faiss')"
+    heavy = "('torch', 'transformers', 'sentence_transformers', 'faiss', 'ray')"
     code = f"import sys, pseudorel.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -50,3 +50,26 @@ def test_foreign_manifest_is_not_reused(tmp_path):
 def test_unknown_executor_is_a_usage_error():
     with pytest.raises(UsageError, match="unknown executor"):
         make_executor("spark")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["--executor", "spark"], "--executor"), (["--workers", "2"], "need --executor ray")],
+)
+def test_executor_options_are_checked(monkeypatch, capsys, tmp_path, options, message):
+    from tests.cli.test_cli import run_cli
+
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        "label",
+        "--dataset",
+        "tiny",
+        "--synthetic",
+        "title",
+        "--output",
+        str(tmp_path / "l.parquet"),
+        *options,
+    )
+    assert code == 2 and message in err
+    assert not (tmp_path / "l.parquet").exists()

@@ -102,3 +102,19 @@ def test_ray_labels_equal_local_labels(executor, tmp_path, tiny_dataset_path, ti
     import pandas as pd
 
     pd.testing.assert_frame_equal(local, remote, check_exact=False, rtol=1e-6)
+
+
+def test_label_command_with_ray_executor(executor, monkeypatch, capsys, tmp_path, tiny_model_path):
+    from tests.cli.test_cli import run_cli
+
+    common = ["label", "--dataset", "tiny", "--synthetic", "title", "--retrievers", f"bm25,dense:{tiny_model_path}"]
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--output", str(tmp_path / "a.parquet"))
+    assert code == 0, err
+    monkeypatch.setenv("PSEUDOREL_CACHE_DIR", str(tmp_path / "other-cache"))
+    code, _, err = run_cli(
+        monkeypatch, capsys, *common, "--output", str(tmp_path / "b.parquet"), "--executor", "ray", "--workers", "2"
+    )
+    assert code == 0, err
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet"))

@@ -138,3 +138,25 @@ RerankerLossOpt = Annotated[
         "teacher's graded scores over each query's top candidates) or bce."
     ),
 ]
+
+
+ExecutorOpt = Annotated[
+    str,
+    typer.Option(help="Where sharded stages run: local (this process) or ray (the ray extra: pip install pseudorel\\[ray])."),
+]
+RayAddressOpt = Annotated[
+    str | None, typer.Option(help="With --executor ray: a running cluster's address (default: start a local one).")
+]
+WorkersOpt = Annotated[int | None, typer.Option(help="With --executor ray: workers (default: the cluster's CPUs).")]
+
+
+def executor_from_options(executor: str, ray_address: str | None, workers: int | None):
+    """The executor the options name (a context manager that shuts down what it started)."""
+    from pseudorel.scale import EXECUTORS, make_executor
+
+    one_of(executor, EXECUTORS, "--executor")
+    if workers is not None:
+        at_least(workers, 1, "--workers")
+    if executor == "local" and (ray_address or workers):
+        raise UsageError("--ray-address and --workers need --executor ray")
+    return make_executor(executor, address=ray_address, workers=workers)

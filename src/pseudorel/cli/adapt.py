@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pseudorel.cli._options import RerankerLossOpt
+from pseudorel.cli._options import ExecutorOpt, RayAddressOpt, RerankerLossOpt, WorkersOpt, executor_from_options
 from pseudorel.cli.app import app
 from pseudorel.cli.label import QLBudgetOpt, QLModelOpt, QLOpt
 from pseudorel.errors import UsageError
@@ -95,6 +95,9 @@ def adapt(
     evaluate_split: Annotated[
         str | None, typer.Option(help="Report test metrics on this split's qrels (evaluation only).")
     ] = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Adapt a search system to a corpus from pseudo-labels; ships only the parts the no-harm guard keeps."""
     from pseudorel.adapt import TOWERS, AdaptSettings
@@ -190,17 +193,19 @@ def adapt(
         if dataset is None:
             raise UsageError("--evaluate-split needs --dataset")
         evaluation = load_dataset(dataset, splits=[evaluate_split])
-    report = run_adapt(
-        docs,
-        output,
-        unlabeled,
-        settings,
-        backend,
-        evaluation,
-        evaluate_split or "test",
-        scorer=scorer,
-        command=command_line(),
-    )
+    with executor_from_options(executor, ray_address, workers) as runner:
+        report = run_adapt(
+            docs,
+            output,
+            unlabeled,
+            settings,
+            backend,
+            evaluation,
+            evaluate_split or "test",
+            scorer=scorer,
+            command=command_line(),
+            executor=runner,
+        )
     typer.echo(f"retriever: {output / 'retriever'}")
     if "reranker_skipped" in report:
         typer.echo(f"reranker: not trained: {report['reranker_skipped']}")

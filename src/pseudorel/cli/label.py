@@ -8,7 +8,11 @@ from typing import Annotated
 import typer
 
 from pseudorel.cli._options import (
+    ExecutorOpt,
+    RayAddressOpt,
+    WorkersOpt,
     at_least,
+    executor_from_options,
     llm_spec,
     model_exists,
     one_of,
@@ -155,6 +159,9 @@ def label(
     ql_model: QLModelOpt = "default",
     ql_budget: QLBudgetOpt = 1000,
     workdir: Annotated[Path | None, typer.Option(help="Stage cache (default: beside --output).")] = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Label (query, document) pairs with cheap teachers, a budgeted LLM judge and query likelihood."""
@@ -215,7 +222,8 @@ def label(
         from pseudorel.llm.factory import make_scorer
 
         scorer = make_scorer(ql, model=ql_model, timeout=llm_timeout, retries=llm_retries)
-    frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend, scorer=scorer)
+    with executor_from_options(executor, ray_address, workers) as runner:
+        frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend, scorer=scorer, executor=runner)
     save_labels(frame, output)
     typer.echo(f"labelled {stats['pairs']} pairs for {stats['queries']} queries -> {output}")
     if "llm" in stats:

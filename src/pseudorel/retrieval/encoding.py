@@ -18,7 +18,6 @@ import numpy as np
 
 from pseudorel._io import atomic_write, cache_root, text_digest
 
-
 SHARD_SIZE = 512  # texts per shard: the unit of resuming and of work sent to a worker
 
 
