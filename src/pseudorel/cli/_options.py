@@ -142,7 +142,9 @@ RerankerLossOpt = Annotated[
 
 ExecutorOpt = Annotated[
     str,
-    typer.Option(help="Where sharded stages run: local (this process) or ray (the ray extra: pip install pseudorel\\[ray])."),
+    typer.Option(
+        help="Where sharded stages run: local (this process) or ray (the ray extra: pip install pseudorel\\[ray])."
+    ),
 ]
 RayAddressOpt = Annotated[
     str | None, typer.Option(help="With --executor ray: a running cluster's address (default: start a local one).")
