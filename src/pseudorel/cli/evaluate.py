@@ -31,6 +31,10 @@ def evaluate(
     system: Annotated[
         Path | None, typer.Option(help="A system folder made by pseudorel adapt, instead of --retriever.")
     ] = None,
+    index: Annotated[
+        str, typer.Option(help="Dense index: exact, ivf or hnsw (approximate: faster past ~1M documents).")
+    ] = "exact",
+    nprobe: Annotated[int | None, typer.Option(help="IVF cells scanned per query (default nlist/32).")] = None,
 ) -> None:
     """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""
     from pseudorel.cli._options import at_least, model_exists, one_of, writable_output
@@ -42,12 +46,22 @@ def evaluate(
     at_least(top_k, 1, "--top-k")
     at_least(batch_size, 1, "--batch-size")
     one_of(precision, ("auto", "fp32", "bf16"), "--precision")
+    from pseudorel.retrieval.ann import INDEX_KINDS, IndexSettings
+
+    one_of(index, INDEX_KINDS, "--index")
+    if nprobe is not None:
+        at_least(nprobe, 1, "--nprobe")
     model = parse_spec(retriever)[1]
     if model is not None:
         model_exists(model, "--retriever")
     if output is not None:
         writable_output(output)
-    dense = {"batch_size": batch_size, "precision": precision, "use_cache": not no_cache}
+    dense = {
+        "batch_size": batch_size,
+        "precision": precision,
+        "use_cache": not no_cache,
+        "index": IndexSettings(kind=index, nprobe=nprobe),
+    }
     options = {"rerank": rerank, "rerank_depth": rerank_depth, **({} if retriever == "bm25" else dense)}
     if system is not None:
         from pseudorel.evaluation.runner import evaluate_system

@@ -1,16 +1,17 @@
-"""Dense retrieval: a sentence-transformers bi-encoder and an exact faiss inner-product index."""
+"""Dense retrieval: a sentence-transformers bi-encoder and a faiss inner-product index (exact by default)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from pseudorel.data.types import Document, Run
+from pseudorel.retrieval.ann import IndexSettings, build_index
 from pseudorel.retrieval.encoding import encode_texts
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER, model_fingerprint, resolve_model
 
 
 class DenseRetriever:
-    """Exact nearest-neighbour search over cached document embeddings.
+    """Nearest-neighbour search over cached document embeddings: exact, or IVF / HNSW (``index``).
 
     Cosine models (the sentence-transformers default) are searched on L2-normalised
     vectors, dot-product models on raw ones.
@@ -25,9 +26,8 @@ class DenseRetriever:
         use_cache: bool = True,
         progress: bool = True,
         executor=None,
+        index: IndexSettings | None = None,
     ):
-        import faiss
-
         from pseudorel.retrieval.models import load_bi_encoder
 
         self.model_name = model
@@ -42,8 +42,7 @@ class DenseRetriever:
         self.progress = progress
         self.doc_ids = list(corpus)
         doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], task="document", desc="encode corpus")
-        self.index = faiss.IndexFlatIP(doc_emb.shape[1])
-        self.index.add(doc_emb)
+        self.index = build_index(doc_emb, index)
 
     def encode(self, texts: list[str], task: str | None = None, desc: str = "encode") -> np.ndarray:
         """Embeddings of ``texts``; ``task`` (query or document) routes an asymmetric model."""
