@@ -94,11 +94,13 @@ def model_exists(name: str, option: str) -> str:
 
 
 def llm_spec(value: str | None, option: str = "--llm") -> str | None:
-    """An http(s) URL, ``gguf:NAME`` or an existing ``.gguf`` path."""
+    """An http(s) URL (several, comma-separated: a pool of servers), ``gguf:NAME`` or a ``.gguf`` path."""
     if value is None:
         return None
-    if "://" in value and not value.startswith(("http://", "https://")):
-        raise UsageError(f"{option}: '{value}' is not an http(s) URL, gguf:NAME or a .gguf file")
+    parts = value.split(",") if "," in value else [value]
+    for part in parts:
+        if ("://" in part or len(parts) > 1) and not part.strip().startswith(("http://", "https://")):
+            raise UsageError(f"{option}: '{part}' is not an http(s) URL, gguf:NAME or a .gguf file")
     return value
 
 
@@ -110,8 +112,12 @@ def writable_output(path, option: str = "--output", folder: bool = True):
     import tempfile
     from pathlib import Path
 
+    from pseudorel.training.distributed import is_main_process
+
     path = Path(path)
     target = path if folder else path.parent
+    if not is_main_process():  # under torchrun rank 0 checks (the probe folder would race)
+        return path
     if folder and path.exists() and not path.is_dir():
         raise UsageError(f"{option}: {path} exists and is not a folder")
     if not folder and path.is_dir():

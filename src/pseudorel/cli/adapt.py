@@ -76,7 +76,10 @@ def adapt(
     chain: Annotated[
         bool, typer.Option(help="Let the reranker relabel all pairs before training the retriever.")
     ] = False,
-    llm: Annotated[str | None, typer.Option(help="http(s)://server/v1, gguf:NAME or a .gguf path.")] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="http(s)://server/v1 (comma-separated URLs: a pool of servers), gguf:NAME or a .gguf path."),
+    ] = None,
     llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
     llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
     llm_timeout: Annotated[float, typer.Option(help="Seconds to wait for one LLM answer.")] = 60.0,

@@ -33,7 +33,8 @@ QLOpt = Annotated[
     str | None,
     typer.Option(
         help="Query-likelihood teacher: http(s)://server/v1 (a completions server that echoes prompt "
-        "logprobs, e.g. vLLM), gguf:NAME, a .gguf file or a transformers causal-LM folder."
+        "logprobs, e.g. vLLM; comma-separated URLs: a pool), gguf:NAME, a .gguf file or a transformers "
+        "causal-LM folder."
     ),
 ]
 QLModelOpt = Annotated[str, typer.Option(help="Model name on the --ql server.")]
@@ -144,7 +145,10 @@ def label(
     top: Annotated[int, typer.Option(help="Top candidates per retriever.")] = 10,
     deep: Annotated[int, typer.Option(help="Deeper candidates sampled per query.")] = 5,
     cross_encoder: Annotated[str | None, typer.Option(help="A CrossEncoder folder to use as a teacher.")] = None,
-    llm: Annotated[str | None, typer.Option(help="http(s)://server/v1, gguf:NAME or a .gguf path.")] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="http(s)://server/v1 (comma-separated URLs: a pool of servers), gguf:NAME or a .gguf path."),
+    ] = None,
     llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
     llm_budget: Annotated[int, typer.Option(help="Most pairs the LLM judges.")] = 0,
     llm_seconds: Annotated[float | None, typer.Option(help="Stop starting LLM judgments after this long.")] = None,

@@ -10,6 +10,7 @@ import typer
 from pseudorel.cli._options import (
     RERANKER_LOSSES,
     RerankerLossOpt,
+    at_least,
     model_exists,
     one_of,
     positive_number,
@@ -38,6 +39,9 @@ def train(
     base_model: Annotated[str, typer.Option(help="Student initialisation.")] = "all-MiniLM-L6-v2",
     epochs: Annotated[float | None, typer.Option(help="Training epochs (default: the student's own).")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Learning rate (default: the student's own).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Examples per step and process (default: the student's own).")
+    ] = None,
     time_budget: Annotated[float | None, typer.Option(help="Minutes; training stops when they run out.")] = None,
 ) -> None:
     """Train a retriever or a reranker on pseudo-labels made earlier; resumes an interrupted run."""
@@ -52,6 +56,8 @@ def train(
         raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
     for name, value in (("--epochs", epochs), ("--learning-rate", learning_rate), ("--time-budget", time_budget)):
         positive_number(value, name)
+    if batch_size is not None:
+        at_least(batch_size, 2, "--batch-size")
     model_exists(base_model, "--base-model")
     writable_output(output)
     loss_name, loss_kwargs = retriever_loss(loss)
@@ -61,7 +67,12 @@ def train(
     if missing:
         raise InputError(labels, f"{len(missing)} labelled document(s) are not in the corpus, e.g. '{missing[0]}'")
 
-    given = {"epochs": epochs, "learning_rate": learning_rate, "time_limit_s": time_budget and time_budget * 60}
+    given = {
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "batch_size": batch_size,
+        "time_limit_s": time_budget and time_budget * 60,
+    }
     overrides = {k: v for k, v in given.items() if v is not None}
     settings = AdaptSettings(base_model=base_model, retriever_tower=tower)
     settings = replace(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pseudorel.llm.backend import CachedBackend, ResponseCache
 from pseudorel.llm.openai_http import OpenAIChatBackend
+from pseudorel.llm.pool import EndpointPool, pool_urls
 
 
 def make_backend(
@@ -19,8 +20,12 @@ def make_backend(
     retries: int = 2,
 ):
     """``http://host:port/v1`` (any OpenAI-compatible server; ``model`` names the served model),
+    several such URLs separated by commas (a pool, see :mod:`pseudorel.llm.pool`),
     ``gguf:qwen2.5-coder-1.5b`` (a known local model) or ``path/to/model.gguf``."""
-    if spec.startswith(("http://", "https://")):
+    if urls := pool_urls(spec):
+        members = [OpenAIChatBackend(u, model, api_key=api_key, timeout=timeout, retries=retries) for u in urls]
+        backend = EndpointPool(members)
+    elif spec.startswith(("http://", "https://")):
         backend = OpenAIChatBackend(spec, model, api_key=api_key, timeout=timeout, retries=retries)
     elif "://" in spec:
         from pseudorel.llm.backend import LLMError
@@ -35,8 +40,14 @@ def make_backend(
 
 def make_scorer(spec: str, model: str = "default", api_key=None, timeout: float = 60.0, retries: int = 2):
     """The query-likelihood teacher's model: ``http://host:port/v1`` (a completions server that
-    echoes prompt logprobs, e.g. vLLM; ``model`` names the served model), ``gguf:NAME``, a
-    ``.gguf`` file or a transformers folder (a local causal LM)."""
+    echoes prompt logprobs, e.g. vLLM; ``model`` names the served model; several, comma-separated,
+    make a pool), ``gguf:NAME``, a ``.gguf`` file or a transformers folder (a local causal LM)."""
+    if urls := pool_urls(spec):
+        from pseudorel.llm.completions_http import OpenAICompletionsScorer
+
+        return EndpointPool(
+            [OpenAICompletionsScorer(u, model, api_key=api_key, timeout=timeout, retries=retries) for u in urls]
+        )
     if spec.startswith(("http://", "https://")):
         from pseudorel.llm.completions_http import OpenAICompletionsScorer
 

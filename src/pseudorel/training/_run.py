@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from pseudorel._io import atomic_write
+from pseudorel.training.distributed import barrier, is_main_process, rank, wait_for, world_size
 
 logger = logging.getLogger("pseudorel")
 
@@ -22,7 +23,10 @@ def claim_output(output: Path, key: str) -> None:
     so that nothing stale is returned or resumed. A folder that holds none of pseudorel's
     training outputs is left as it is."""
     marker = output / RUN_MARKER
-    recorded = json.loads(marker.read_text()).get("fingerprint") if marker.is_file() else None
+    if not is_main_process():  # rank 0 claims the folder; the others wait until it has
+        wait_for(lambda: _recorded_fingerprint(marker) == key, f"claim {output}")
+        return
+    recorded = _recorded_fingerprint(marker)
     ours = any((output / name).exists() for name in (RUN_MARKER, "pseudorel.json", "checkpoints"))
     if recorded != key and ours:
         logger.warning("%s holds a model of another run (other inputs or settings): training anew", output)
@@ -31,6 +35,13 @@ def claim_output(output: Path, key: str) -> None:
     if recorded != key:
         with atomic_write(marker) as f:
             json.dump({"fingerprint": key}, f)
+
+
+def _recorded_fingerprint(marker: Path) -> str | None:
+    try:
+        return json.loads(marker.read_text()).get("fingerprint")
+    except (FileNotFoundError, json.JSONDecodeError):  # absent, or being replaced
+        return None
 
 
 def finished_bi_encoder(output: Path):
@@ -152,7 +163,16 @@ def quiet_loading(summary: str):
 
 
 def save_with_card(model, output: Path, record: dict) -> None:
-    """Save ``model``, record how it was trained (pseudorel.json + README section), drop checkpoints."""
+    """Save ``model``, record how it was trained (pseudorel.json + README section), drop checkpoints.
+    In a distributed run only rank 0 writes."""
+    if is_main_process():
+        _save(model, output, {**record, "processes": world_size()})
+    else:
+        logger.info("rank %d of %d: rank 0 saves the model", rank(), world_size())
+    barrier()  # the other ranks go on (and may read the card) once rank 0 has written it
+
+
+def _save(model, output: Path, record: dict) -> None:
     model.save(str(output))
     with atomic_write(output / "pseudorel.json") as f:
         json.dump(record, f, indent=2, default=str)

@@ -19,6 +19,7 @@ from pseudorel.training._run import (
     save_with_card,
     train_resumable,
 )
+from pseudorel.training.distributed import distributed_steps, world_size
 from pseudorel.training.examples import Examples
 
 #: Which label column each loss needs.
@@ -92,7 +93,8 @@ def train_bi_encoder(
     model.max_seq_length = settings.max_seq_length
     loss = LOSSES[settings.loss](model, **settings.loss_kwargs)
     dataset = train.to_dataset(LABEL_KIND.get(settings.loss, "none"))
-    steps = settings.max_steps or math.ceil(len(train) / settings.batch_size * settings.epochs)
+    # one step reads batch_size examples in each process
+    steps = settings.max_steps or math.ceil(len(train) / (settings.batch_size * world_size()) * settings.epochs)
     eval_steps = settings.eval_steps or max(1, steps // 4)
     evaluator = None
     if held_out is not None:
@@ -106,7 +108,7 @@ def train_bi_encoder(
     args = SentenceTransformerTrainingArguments(
         **base_arguments(output, settings, settings.bf16),
         **checkpoint_selection(eval_steps, "eval_pseudo_cosine_accuracy" if evaluator else None),
-        max_steps=settings.max_steps or -1,
+        max_steps=settings.max_steps or distributed_steps(steps),
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         disable_tqdm=False,
         dataloader_drop_last=False,

@@ -26,6 +26,7 @@ import pandas as pd
 from pseudorel.data.types import Document
 from pseudorel.errors import NoTrainingData
 from pseudorel.training._run import base_arguments, quiet_loading, save_with_card, train_resumable
+from pseudorel.training.distributed import distributed_steps, world_size
 from pseudorel.training.examples import ExampleSettings, build_examples
 
 
@@ -107,13 +108,17 @@ def train_cross_encoder(
     max_length = min(settings.max_length, positions) if positions else settings.max_length
     with quiet_loading(f"reranker: {base_model}'s encoder with a new one-logit head (trained from scratch)"):
         model = CrossEncoder(resolve_model(base_model), num_labels=1, max_length=max_length, device="cpu")
-    steps = math.ceil(len(dataset) / settings.batch_size * settings.epochs)
+    steps = math.ceil(len(dataset) / (settings.batch_size * world_size()) * settings.epochs)
     args = CrossEncoderTrainingArguments(
         **base_arguments(output, settings, settings.bf16),
         save_strategy="steps",
         save_steps=max(1, steps // 4),
         save_total_limit=1,
         logging_steps=max(1, steps // 8),
+        max_steps=distributed_steps(steps),
+        # DDP: every parameter takes part in each step; searching for unused ones makes DDP fire
+        # the new head's gradient hook twice
+        ddp_find_unused_parameters=False,
     )
     trainer = CrossEncoderTrainer(
         model=model,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pseudorel.errors import NoTrainingData
 from pseudorel.training._run import base_arguments, checkpoint_selection, train_resumable
+from pseudorel.training.distributed import distributed_steps, world_size
 
 
 @dataclass
@@ -110,7 +111,8 @@ def fit_against_index(
     docs, weights = teacher_targets(train.rows)
     loss = CorpusDistillationLoss(model, index, docs, weights, scale=settings.scale, normalize=normalize)
     dataset = Dataset.from_dict({"text": train.texts, "label": list(range(len(train.texts)))})
-    steps = math.ceil(math.ceil(len(train.texts) / settings.batch_size) * settings.epochs)
+    # one step reads batch_size texts in each process
+    steps = math.ceil(math.ceil(len(train.texts) / (settings.batch_size * world_size())) * settings.epochs)
     evaluations = evaluations or max(2, round(2 * settings.epochs))
     eval_steps = settings.eval_steps or max(1, math.ceil(steps / evaluations))
     evaluator = None
@@ -121,6 +123,7 @@ def fit_against_index(
     args = SentenceTransformerTrainingArguments(
         **base_arguments(output, settings, bf16),
         **checkpoint_selection(eval_steps, f"eval_{evaluator.primary_metric}" if evaluator else None),
+        max_steps=distributed_steps(steps),
         disable_tqdm=False,
     )
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator)

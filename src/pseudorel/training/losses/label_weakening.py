@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor, nn
 
-from pseudorel.training.losses._scoring import batch_scores, embed, own_columns
+from pseudorel.training.losses._scoring import batch_scores, candidates_per_query, embed, own_columns
 
 
 class LabelWeakeningLoss(nn.Module):
@@ -59,7 +59,7 @@ class LabelWeakeningLoss(nn.Module):
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
         logits = batch_scores(embed(self.model, sentence_features), self.scale)
         batch = logits.shape[0]
-        m = logits.shape[1] // batch
+        m = candidates_per_query(logits)
         log_p = logits.log_softmax(dim=-1).gather(1, own_columns(batch, m, logits.device))
         if self.targets is None:
             mask = torch.zeros(batch, m, dtype=torch.bool, device=logits.device)
