@@ -20,13 +20,15 @@ SHARDS = [list(range(i, i + 2)) for i in range(0, 16, 2)]
 
 
 @pytest.fixture(scope="module")
-def executor():
+def executor(tmp_path_factory):
     from pseudorel.scale.ray_executor import RayExecutor
 
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "HF_HUB_OFFLINE", "RAY_ENABLE_UV_RUN_RUNTIME_ENV")}
-    # the workers import the tests' tasks and load only local models
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "HF_HUB_OFFLINE", "PSEUDOREL_CACHE_DIR")}
+    # the workers (which keep the environment Ray starts with) import the tests' tasks, load only
+    # local models and cache nothing outside the tests' folders
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), saved["PYTHONPATH"]]))
     os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["PSEUDOREL_CACHE_DIR"] = str(tmp_path_factory.mktemp("ray-workers-cache"))
     ray_executor = RayExecutor(workers=2)
     yield ray_executor
     ray_executor.close()
@@ -86,19 +88,26 @@ def test_interrupted_ray_job_resumes_from_manifest(executor, tmp_path):
 
 
 def test_ray_labels_equal_local_labels(executor, tmp_path, tiny_dataset_path, tiny_model_path, monkeypatch):
+    import torch
+    from sentence_transformers import CrossEncoder
+
     from pseudorel.data import load_beir
     from pseudorel.labels.pipeline import LabelSettings, label_pairs
     from pseudorel.queries import Query, synthetic_queries
     from pseudorel.retrieval import encoding
+    from pseudorel.teachers import cross_encoder
 
     monkeypatch.setattr(encoding, "SHARD_SIZE", 7)  # several shards even on the tiny corpus
+    monkeypatch.setattr(cross_encoder, "SHARD_PAIRS", 16)
+    torch.manual_seed(0)
+    CrossEncoder(str(tiny_model_path), num_labels=1, device="cpu").save(str(tmp_path / "ce"))
     ds = load_beir(tiny_dataset_path, splits=[])
     queries = [Query(q, t) for q, t in ds.queries.items()] + synthetic_queries(ds.corpus, ("title", "ict"))
-    settings = LabelSettings(retrievers=("bm25", f"dense:{tiny_model_path}"))
+    settings = LabelSettings(retrievers=("bm25", f"dense:{tiny_model_path}"), cross_encoder=str(tmp_path / "ce"))
     local, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "local", progress=False)
     monkeypatch.setenv("PSEUDOREL_CACHE_DIR", str(tmp_path / "other-cache"))  # no embedding reused
     remote, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "ray", progress=False, executor=executor)
-    assert len(local) > 50
+    assert len(local) > 50 and local["prob_ce"].notna().all()
     import pandas as pd
 
     pd.testing.assert_frame_equal(local, remote, check_exact=False, rtol=1e-6)
@@ -118,3 +127,39 @@ def test_label_command_with_ray_executor(executor, monkeypatch, capsys, tmp_path
     import pandas as pd
 
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet"))
+
+
+def test_train_command_on_ray_train_workers(
+    executor, monkeypatch, capsys, tmp_path, tiny_model_path, tiny_dataset_path
+):
+    from tests.cli.test_cli import run_cli
+
+    labels = tmp_path / "labels.parquet"
+    args = ["label", "--dataset", "tiny", "--synthetic", "title,ict", "--retrievers", "bm25", "--output", str(labels)]
+    assert run_cli(monkeypatch, capsys, *args)[0] == 0
+    out = tmp_path / "retriever"
+    code, stdout, err = run_cli(
+        monkeypatch,
+        capsys,
+        "train",
+        "--labels",
+        str(labels),
+        "--dataset",
+        str(tiny_dataset_path),
+        "--output",
+        str(out),
+        "--base-model",
+        str(tiny_model_path),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--executor",
+        "ray",
+        "--workers",
+        "2",
+    )
+    assert code == 0, err
+    assert "2 Ray Train workers" in stdout
+    card = json.loads((out / "pseudorel.json").read_text())
+    assert card["processes"] == 2 and card["steps_done"] >= 1

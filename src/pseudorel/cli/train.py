@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,9 @@ import typer
 
 from pseudorel.cli._options import (
     RERANKER_LOSSES,
+    RayAddressOpt,
     RerankerLossOpt,
+    WorkersOpt,
     at_least,
     model_exists,
     one_of,
@@ -20,6 +23,7 @@ from pseudorel.cli._options import (
 from pseudorel.cli.app import app
 from pseudorel.cli.label import CorpusOpt, DatasetOpt, _load_corpus
 from pseudorel.errors import InputError, UsageError
+from pseudorel.scale.executor import EXECUTORS
 
 STUDENTS = ("retriever", "reranker")
 
@@ -43,9 +47,28 @@ def train(
         int | None, typer.Option(help="Examples per step and process (default: the student's own).")
     ] = None,
     time_budget: Annotated[float | None, typer.Option(help="Minutes; training stops when they run out.")] = None,
+    executor: Annotated[
+        str, typer.Option(help="local (this process; or one per torchrun rank) or ray (Ray Train, --workers of them).")
+    ] = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Train a retriever or a reranker on pseudo-labels made earlier; resumes an interrupted run."""
     from dataclasses import replace
+
+    if executor != "local" or ray_address or workers:
+        one_of(executor, EXECUTORS, "--executor")
+        if executor == "local":
+            raise UsageError("--ray-address and --workers need --executor ray")
+        if workers is not None:
+            at_least(workers, 1, "--workers")
+        from pseudorel.scale.ray_train import run_on_ray
+
+        arguments = {name: value for name, value in locals().items() if name in _TRAIN_PARAMETERS}
+        arguments |= {k: _absolute(arguments[k]) for k in ("labels", "output", "corpus", "dataset", "base_model")}
+        run_on_ray(train, {**arguments, "executor": "local"}, workers or 2, ray_address)
+        typer.echo(f"{student} trained on {workers or 2} Ray Train workers -> {output}")
+        return
 
     from pseudorel.adapt import TOWERS, AdaptSettings, train_reranker, train_retriever
     from pseudorel.labels.store import load_labels
@@ -90,3 +113,17 @@ def train(
     else:
         examples = train_retriever(frame, docs, output, settings)
         typer.echo(f"retriever trained on {examples} {'examples' if tower == 'both' else 'queries'} -> {output}")
+
+
+_TRAIN_PARAMETERS = set(inspect.signature(train).parameters) - {"executor", "ray_address", "workers"}
+
+
+def _absolute(value):
+    """A path (or a name that is an existing path) made absolute, for workers in other folders."""
+    if value is None:
+        return None
+    path = Path(value)
+    if isinstance(value, Path) or path.exists():
+        resolved = path.resolve()
+        return resolved if isinstance(value, Path) else str(resolved)
+    return value

@@ -126,7 +126,9 @@ def cheap_labels(
 
             teacher = CrossEncoderTeacher(settings.cross_encoder)
             passages = [corpus[d].full_text for d in frame["doc_id"]]
-            frame["score_ce"] = teacher.score(frame["query_text"].tolist(), passages, progress=progress)
+            frame["score_ce"] = teacher.score(
+                frame["query_text"].tolist(), passages, progress=progress, executor=executor
+            )
             frame["prob_ce"] = _calibrated(frame["score_ce"].to_numpy(), calib_mask, positives, settings.calibration)
         return frame
 
