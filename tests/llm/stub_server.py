@@ -46,6 +46,39 @@ def echo_logprobs(prompt: str) -> dict:
     }
 
 
+def verdict_answer(system: str, user: str) -> dict:
+    """A fact-checker: closed book, it is sure (p 0.95) that a claim containing "known" is true and
+    unsure otherwise; with numbered documents, the first one sharing over half the claim's words decides
+    (false when it contains "not"), cited as [n]; no such document: unknown."""
+    claim = next((line.split(":", 1)[1] for line in user.splitlines() if line.startswith("Claim:")), "")
+    words = set(re.findall(r"[a-z]{3,}", claim.lower()))
+    verdict, p, cite = "unknown", 0.5, ""
+    if "Documents:" not in user:
+        if "known" in words:
+            verdict, p = "true", 0.95
+    else:
+        for line in user.splitlines():
+            match = re.match(r"\[(\d+)\] (.*)", line)
+            if not match:
+                continue
+            doc = set(re.findall(r"[a-z]{3,}", match.group(2).lower()))
+            if words and len(words & doc) / len(words) > 0.5:
+                verdict, p, cite = ("false" if "not" in doc else "true"), 0.9, f" [{match.group(1)}]"
+                break
+    others = [v for v in ("true", "false", "unknown") if v != verdict]
+    top = [{"token": verdict, "logprob": math.log(p)}] + [
+        {"token": v, "logprob": math.log((1 - p) / 2)} for v in others
+    ]
+    return {
+        "choices": [
+            {
+                "message": {"role": "assistant", "content": verdict + cite},
+                "logprobs": {"content": [{"token": verdict, "logprob": math.log(p), "top_logprobs": top}]},
+            }
+        ]
+    }
+
+
 class StubState:
     def __init__(self, mode: str = "grade", delay: float = 0.0):
         self.mode = mode
@@ -70,7 +103,12 @@ def make_handler(state: StubState):
                 return self._send(echo_logprobs(body["prompt"]) if body.get("echo") else {"choices": [{"text": "x"}]})
             user = body["messages"][-1]["content"]
             grade = overlap_grade(user)
-            if "Reply with the" in body["messages"][0]["content"]:  # query generation: first words, by seed
+            if (
+                "fact-checker. Read the numbered" in body["messages"][0]["content"]
+                or "Say whether the claim" in body["messages"][0]["content"]
+            ):
+                answer = verdict_answer(body["messages"][0]["content"], user)
+            elif "Reply with the" in body["messages"][0]["content"]:  # query generation: first words, by seed
                 words = user.split(":", 1)[1].split()
                 k = int(body.get("seed", 0)) % 2  # seeds 0 and 2 give the same query: a duplicate
                 text = " ".join(words[k : k + 4])

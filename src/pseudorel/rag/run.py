@@ -1,0 +1,117 @@
+"""``pseudorel rag`` as a function: a dataset's questions, a retriever or system, an LLM; answers
+written to ``answers.jsonl`` with a summary (and verdict metrics where the dataset has claim
+labels). LLM answers are cached in ``output/llm-cache.sqlite`` as they arrive, so a killed run
+resumes where it stopped when the same command runs again."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pseudorel._io import atomic_write
+from pseudorel.rag.answer import Answerer, RagSettings
+from pseudorel.rag.pipeline import answer_with_documents, gated_answers, seeded_sample, top_documents
+
+
+@dataclass(frozen=True)
+class RagJob:
+    dataset: str
+    split: str = "test"
+    retriever: str | None = "hybrid"
+    system: Path | None = None
+    task: str = "claim"
+    k: int = 3
+    sample: int | None = None
+    seed: int = 0
+    gate: str | float = "off"  # off, closed, auto or a confidence threshold
+    calibration: int = 40
+    llm_seconds: float | None = None
+    parallel: int = 1
+
+
+def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: Path) -> dict:
+    from pseudorel.data import load_dataset
+    from pseudorel.data.beir import split_query_ids
+    from pseudorel.data.registry import resolve_dataset
+    from pseudorel.llm.factory import make_backend
+
+    start = time.perf_counter()
+    folder = resolve_dataset(job.dataset)
+    data = load_dataset(job.dataset, splits=[])
+    ids = [q for q in split_query_ids(folder, job.split) if q in data.queries]
+    chosen = seeded_sample(ids, job.sample, job.seed)
+    rest = sorted(set(ids) - set(chosen))
+    calibration = seeded_sample(rest, job.calibration, job.seed + 1) if job.gate == "auto" else []
+    questions = {q: data.queries[q] for q in chosen}
+    calib_questions = {q: data.queries[q] for q in calibration}
+
+    engine = _engine(job, data.corpus)
+    documents = top_documents(engine.search({**questions, **calib_questions}, job.k), job.k)
+    backend = make_backend(
+        llm, output / "llm-cache.sqlite", model=llm_model, parallel=job.parallel, timeout=llm_timeout
+    )
+    answerer = Answerer(backend, RagSettings(task=job.task, k=job.k, parallel=job.parallel))
+    summary: dict = {"job": {**asdict(job), "system": None if job.system is None else str(job.system)}}
+    if job.gate == "auto":
+        calib_docs = {q: documents[q] for q in calibration}
+        answers, choice, saved = gated_answers(answerer, questions, documents, data.corpus, calib_questions, calib_docs)
+        summary["gate"] = {**choice.as_dict(), "saved_on_questions": saved}
+        retrieval_calls = round(len(answers) * (1 - saved))
+    elif job.gate == "closed":
+        answers = answer_with_documents(answerer, questions, None, data.corpus, job.llm_seconds)
+        retrieval_calls = 0
+    elif job.gate == "off":
+        answers = answer_with_documents(answerer, questions, documents, data.corpus, job.llm_seconds)
+        retrieval_calls = len(answers)
+    else:
+        from pseudorel.rag.gate import gated
+
+        closed = answer_with_documents(answerer, questions, None, data.corpus, job.llm_seconds)
+        opened = answer_with_documents(answerer, questions, documents, data.corpus, job.llm_seconds)
+        answers, saved = gated(closed, opened, float(job.gate))
+        retrieval_calls = round(len(answers) * (1 - saved))
+    with atomic_write(output / "answers.jsonl") as f:
+        for answer in answers:
+            f.write(json.dumps({**answer.as_dict(), "question": questions[answer.question_id]}) + "\n")
+    summary |= {
+        "answered": len(answers),
+        "failed": sum(a.error is not None for a in answers),
+        "retrieval_calls": retrieval_calls,
+        "cited_share": sum(bool(a.cited) for a in answers) / max(1, len(answers)),
+        "llm": {"model_id": backend.model_id, "cache_hits": backend.hits, "asked": backend.misses},
+    }
+    if job.task == "claim" and (folder / "queries.jsonl").is_file():
+        summary["metrics"] = _claim_metrics(folder / "queries.jsonl", answers, documents, job.k)
+    summary["seconds"] = round(time.perf_counter() - start, 1)
+    with atomic_write(output / "summary.json") as f:
+        json.dump(summary, f, indent=2, default=str)
+    return summary
+
+
+def _engine(job: RagJob, corpus):
+    if job.system is not None:
+        from pseudorel.system import SearchSystem
+
+        return SearchSystem.load(job.system)
+    from pseudorel.retrieval.factory import build_retriever
+
+    return build_retriever(job.retriever, corpus)
+
+
+def _claim_metrics(queries_file: Path, answers, documents, k: int) -> dict:
+    """Verdict metrics where the questions are claims with SciFact metadata (evaluation only)."""
+    from pseudorel.errors import InputError
+    from pseudorel.rag.claims import read_claim_labels
+    from pseudorel.rag.evaluate import evidence_recall, verdict_metrics
+
+    try:
+        labels = read_claim_labels(queries_file)
+    except InputError:
+        return {}
+    asked = {a.question_id for a in answers}
+    labels = {q: label for q, label in labels.items() if q in asked}
+    metrics = verdict_metrics(answers, labels)
+    metrics["evidence_recall_at_k"] = evidence_recall(documents, labels, k)
+    return metrics
