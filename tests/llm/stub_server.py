@@ -79,6 +79,29 @@ def verdict_answer(system: str, user: str) -> dict:
     }
 
 
+def entailment_answer(user: str) -> dict:
+    """yes (p 0.9) when 80% of the statement's words are in the passage, else no (p 0.9)."""
+    fields = dict(line.split(": ", 1) for line in user.splitlines() if ": " in line)
+    passage = set(re.findall(r"[a-z]{3,}", fields.get("Passage", "").lower()))
+    statement = set(re.findall(r"[a-z]{3,}", fields.get("Statement", "").lower()))
+    yes = bool(statement) and len(statement & passage) / len(statement) >= 0.8
+    top = [
+        {"token": "yes", "logprob": math.log(0.9 if yes else 0.1)},
+        {"token": "no", "logprob": math.log(0.1 if yes else 0.9)},
+    ]
+    word = "yes" if yes else "no"
+    return {
+        "choices": [
+            {
+                "message": {"role": "assistant", "content": word},
+                "logprobs": {
+                    "content": [{"token": word, "logprob": top[0 if yes else 1]["logprob"], "top_logprobs": top}]
+                },
+            }
+        ]
+    }
+
+
 class StubState:
     def __init__(self, mode: str = "grade", delay: float = 0.0):
         self.mode = mode
@@ -103,7 +126,9 @@ def make_handler(state: StubState):
                 return self._send(echo_logprobs(body["prompt"]) if body.get("echo") else {"choices": [{"text": "x"}]})
             user = body["messages"][-1]["content"]
             grade = overlap_grade(user)
-            if (
+            if body["messages"][0]["content"].startswith("You check facts."):  # NLI: yes when the words are there
+                answer = entailment_answer(user)
+            elif (
                 "fact-checker. Read the numbered" in body["messages"][0]["content"]
                 or "Say whether the claim" in body["messages"][0]["content"]
             ):

@@ -1,0 +1,122 @@
+"""``pseudorel serve``: the search service; ``pseudorel corpus``: the written-back documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pseudorel.cli.app import app
+from pseudorel.errors import UsageError
+
+corpus_app = typer.Typer(help="The documents written back to a served corpus: list them, take them out.")
+app.add_typer(corpus_app, name="corpus")
+
+StateOpt = Annotated[Path, typer.Option(help="Folder of the written-back log (serve's --state).")]
+
+
+def build_live_index(system: Path | None, dataset: str | None, retriever: str, state: Path | None):
+    """The live index ``serve`` runs: a system folder's, or a dataset's corpus with a retriever."""
+    from pseudorel.serve.live import LiveIndex
+    from pseudorel.system.search import SearchSystem
+
+    if (system is None) == (dataset is None):
+        raise UsageError("give --system DIR or --dataset NAME (with --retriever)")
+    if system is not None:
+        if not (system / "system.json").is_file():
+            raise UsageError(f"--system: {system} is not a system folder (no system.json)")
+        return LiveIndex(SearchSystem.load(system), state or system / "written")
+    if state is None:
+        raise UsageError("--dataset needs --state (the folder for written-back documents)")
+    from pseudorel.data import load_dataset
+    from pseudorel.retrieval.factory import parse_spec
+    from pseudorel.system.spec import FirstStage, SystemSpec
+
+    kind, model = parse_spec(retriever)
+    if kind == "dense":
+        raise UsageError("--retriever: the service runs bm25 or hybrid[:MODEL] (BM25 stays in its first stage)")
+    dense = () if kind == "bm25" else (model or "all-MiniLM-L6-v2",)
+    spec = SystemSpec(first_stage=FirstStage(dense=dense, weights=(1.0,) * (1 + len(dense))))
+    return LiveIndex(SearchSystem(spec, load_dataset(dataset, splits=[]).corpus), state)
+
+
+@app.command()
+def serve(
+    system: Annotated[Path | None, typer.Option(help="A system folder from adapt.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Or a BEIR folder or name, with --retriever.")] = None,
+    retriever: Annotated[str, typer.Option(help="With --dataset: bm25 or hybrid[:MODEL].")] = "hybrid",
+    state: Annotated[Path | None, typer.Option(help="Written-back log (default: SYSTEM/written).")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    allow_writes: Annotated[
+        bool, typer.Option("--allow-writes", help="Enable POST/DELETE /documents (off: 403).")
+    ] = False,
+    max_body: Annotated[int, typer.Option(help="Largest request body, bytes (larger: 413).")] = 65_536,
+) -> None:
+    """Serve search over HTTP (FastAPI): /search, /documents, /health and an HTML page at /."""
+    from pseudorel.cli._options import at_least
+
+    at_least(port, 1, "--port")
+    at_least(max_body, 1024, "--max-body")
+    try:
+        import uvicorn
+
+        from pseudorel.serve.app import create_app
+    except ImportError:
+        raise UsageError("serve needs FastAPI and uvicorn: pip install 'pseudorel[serve]'") from None
+    index = build_live_index(system, dataset, retriever, state)
+    title = index.base.spec.describe()
+    typer.echo(f"serving {title} on http://{host}:{port} (writes {'on' if allow_writes else 'off'})", err=True)
+    uvicorn.run(create_app(index, allow_writes, max_body, title), host=host, port=port, log_level="warning")
+
+
+@corpus_app.command("list-written")
+def list_written(state: StateOpt) -> None:
+    """The written-back documents still in the corpus, oldest first."""
+    from pseudorel.serve.log import WrittenLog, live_documents
+
+    _existing(state)
+    for doc_id, record in live_documents(WrittenLog(state).records()).items():
+        source = record.get("provenance", {}).get("question", "")
+        typer.echo(f"{doc_id}\t{record['time']}\t{record['text'][:60]!r}\t{source[:60]!r}")
+
+
+@corpus_app.command("revert")
+def revert(
+    state: StateOpt,
+    since: Annotated[str | None, typer.Option(help="Remove every document written at or after this time.")] = None,
+    doc_id: Annotated[str | None, typer.Option("--id", help="Remove this written-back document.")] = None,
+) -> None:
+    """Take written-back documents out (a running service rebuilds its indexes on its next request)."""
+    from pseudorel.serve.log import WrittenLog, live_documents
+
+    _existing(state)
+    if (since is None) == (doc_id is None):
+        raise UsageError("give --since TIME or --id ID")
+    log = WrittenLog(state)
+    live = live_documents(log.records())
+    if doc_id is not None and doc_id not in live:
+        raise UsageError(f"--id: no written-back document '{doc_id}' in {state}")
+    chosen = [doc_id] if doc_id is not None else [i for i, r in live.items() if r["time"] >= _time(since)]
+    for target in chosen:
+        log.append({"op": "remove", "id": target, "reason": "pseudorel corpus revert"})
+    typer.echo(f"removed {len(chosen)} written-back document(s)" + (f": {', '.join(chosen[:10])}" if chosen else ""))
+
+
+def _existing(state: Path) -> None:
+    if not (state / "written.jsonl").is_file():
+        raise UsageError(f"--state: {state} holds no written-back log (written.jsonl)")
+
+
+def _time(value: str) -> str:
+    """An ISO time as the log writes it (UTC, ``Z``), for comparison as text."""
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since: '{value}' is not an ISO time (e.g. 2026-11-30T17:00:00Z)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,77 @@
+"""Novelty gate: the answer must not be a near-duplicate of a document in the corpus, by either
+signal: cosine similarity of its embedding to the nearest document's (the service's dense model),
+or the Jaccard similarity of word 3-shingles estimated with MinHash (datasketch) against every
+document (an LSH index finds the candidates). Score: 1 - half the larger of the two
+similarity-to-limit ratios, so it passes (above 0.5) exactly when both similarities are under
+their limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pseudorel.data.types import Document
+from pseudorel.writeback.candidate import Candidate
+from pseudorel.writeback.gates import GateResult
+
+NearestCosine = Callable[[str], tuple[str | None, float]]  # text -> (nearest document id, cosine)
+
+
+def shingles(text: str, size: int = 3) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
+
+
+class MinHashIndex:
+    """MinHash signatures of documents in an LSH index at ``threshold`` Jaccard."""
+
+    def __init__(self, corpus: dict[str, Document], threshold: float = 0.5, num_perm: int = 128):
+        from datasketch import MinHash, MinHashLSH
+
+        self._minhash, self.num_perm = MinHash, num_perm
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.signatures: dict[str, object] = {}
+        for doc_id, doc in corpus.items():
+            self.add(doc_id, doc.full_text)
+
+    def signature(self, text: str):
+        m = self._minhash(num_perm=self.num_perm, seed=1)
+        m.update_batch([s.encode() for s in shingles(text)])
+        return m
+
+    def add(self, doc_id: str, text: str) -> None:
+        if doc_id not in self.signatures:
+            self.signatures[doc_id] = self.signature(text)
+            self.lsh.insert(doc_id, self.signatures[doc_id])
+
+    def nearest(self, text: str) -> tuple[str | None, float]:
+        m = self.signature(text)
+        found = [(d, m.jaccard(self.signatures[d])) for d in self.lsh.query(m)]
+        return max(found, key=lambda x: x[1], default=(None, 0.0))
+
+
+class NoveltyGate:
+    name = "novelty"
+
+    def __init__(
+        self,
+        minhash: MinHashIndex,
+        nearest_cosine: NearestCosine | None = None,
+        max_cosine: float = 0.95,
+        max_jaccard: float = 0.6,
+    ):
+        self.minhash, self.nearest_cosine = minhash, nearest_cosine
+        self.max_cosine, self.max_jaccard = max_cosine, max_jaccard
+
+    def check(self, candidate: Candidate, corpus: dict[str, Document]) -> GateResult:
+        text = candidate.text
+        jaccard_doc, jaccard = self.minhash.nearest(text)
+        cosine_doc, cosine = self.nearest_cosine(text) if self.nearest_cosine else (None, 0.0)
+        score = 1.0 - max(jaccard / self.max_jaccard, cosine / self.max_cosine) * 0.5
+        if jaccard >= self.max_jaccard:
+            return GateResult(
+                self.name, score, 0.5, False, f"near-duplicate of {jaccard_doc} (shingle Jaccard {jaccard:.2f})"
+            )
+        if cosine >= self.max_cosine:
+            return GateResult(self.name, score, 0.5, False, f"near-duplicate of {cosine_doc} (cosine {cosine:.3f})")
+        return GateResult(self.name, score, 0.5, True, f"novel (nearest: Jaccard {jaccard:.2f}, cosine {cosine:.3f})")
