@@ -70,7 +70,7 @@ def test_novelty_gate():
 def test_llm_as_nli_against_the_stub_server():
     from tests.llm import stub_server
 
-    server, state, url = stub_server.start()
+    server, _, url = stub_server.start()
     try:
         from pseudorel.llm.openai_http import OpenAIChatBackend
 

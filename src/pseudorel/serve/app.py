@@ -2,9 +2,9 @@
 /documents/{id}`` (only with writes allowed), ``GET /documents/{id}``, ``GET /health`` and a
 small HTML page at ``/``. Bad requests get a 4xx with a message; bodies over the limit, 413."""
 
-from __future__ import annotations
-
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from pseudorel.serve.live import LiveIndex
 from pseudorel.serve.page import render_page
@@ -12,21 +12,22 @@ from pseudorel.serve.page import render_page
 WRITES_OFF = "writes are off: start the service with --allow-writes"
 
 
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=4000)
+    k: int = Field(10, ge=1, le=1000)
+    include_written: bool = True
+
+
+class DocumentRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=50_000)
+    title: str = Field("", max_length=1000)
+    id: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[\w.:-]+$")
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+
 def create_app(index: LiveIndex, allow_writes: bool = False, max_body_bytes: int = 65_536, title: str = ""):
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import HTMLResponse, JSONResponse
-    from pydantic import BaseModel, Field
-
-    class SearchRequest(BaseModel):
-        query: str = Field(min_length=1, max_length=4000)
-        k: int = Field(10, ge=1, le=1000)
-        include_written: bool = True
-
-    class DocumentRequest(BaseModel):
-        text: str = Field(min_length=1, max_length=50_000)
-        title: str = Field("", max_length=1000)
-        id: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[\w.:-]+$")
-        provenance: dict[str, Any] = Field(default_factory=dict)
 
     app = FastAPI(title="pseudorel search", description=title)
 
