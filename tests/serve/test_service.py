@@ -68,7 +68,7 @@ def service(tmp_path, tiny_dataset_path, tiny_model_path):
 
 
 def test_search_append_find_revert(service, tmp_path, monkeypatch, capsys):
-    url, index = service(allow_writes=True)
+    url, _ = service(allow_writes=True)
     status, health = call(f"{url}/health")
     assert status == 200 and health["written"] == 0 and health["documents"] == 10
     text = "Zebrafish regenerate heart tissue after injury within weeks."
