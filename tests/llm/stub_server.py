@@ -102,6 +102,16 @@ def entailment_answer(user: str) -> dict:
     }
 
 
+def question_answer(user: str) -> dict:
+    """An open answer: the first sentence of documents [1] and [2], each cited."""
+    sentences = []
+    for line in user.splitlines():
+        match = re.match(r"\[(\d+)\] (.*)", line)
+        if match and int(match.group(1)) <= 2:
+            sentences.append(match.group(2).split(".")[0] + f". [{match.group(1)}]")
+    return {"choices": [{"message": {"role": "assistant", "content": " ".join(sentences) or "I do not know."}}]}
+
+
 class StubState:
     def __init__(self, mode: str = "grade", delay: float = 0.0):
         self.mode = mode
@@ -126,7 +136,9 @@ def make_handler(state: StubState):
                 return self._send(echo_logprobs(body["prompt"]) if body.get("echo") else {"choices": [{"text": "x"}]})
             user = body["messages"][-1]["content"]
             grade = overlap_grade(user)
-            if body["messages"][0]["content"].startswith("You check facts."):  # NLI: yes when the words are there
+            if body["messages"][0]["content"].startswith("Answer the question using only"):
+                answer = question_answer(user)
+            elif body["messages"][0]["content"].startswith("You check facts."):  # NLI: yes when the words are there
                 answer = entailment_answer(user)
             elif (
                 "fact-checker. Read the numbered" in body["messages"][0]["content"]

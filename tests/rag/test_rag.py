@@ -153,3 +153,26 @@ def test_claim_labels_and_their_errors(tmp_path):
 def test_verdict_from_text_when_the_server_gives_no_logprobs():
     verdict, probs, text = read_verdict({"choices": [{"message": {"content": "False [2]"}}]})
     assert verdict == "CONTRADICT" and probs["CONTRADICT"] == 1.0 and text == "False [2]"
+
+
+def test_rag_write_back_through_the_gates(monkeypatch, capsys, tmp_path, stub):
+    from pseudorel.serve.log import WrittenLog, live_documents
+
+    _, url = stub
+    args = ["rag", "--dataset", str(CLAIMS), "--llm", url, "--retriever", "bm25", "--k", "2", "--task", "question"]
+    code, out, err = run_cli(
+        monkeypatch, capsys, *args, "--write-back", "--state", str(tmp_path / "state"), "--output", str(tmp_path / "o")
+    )
+    assert code == 0, err
+    decisions = [json.loads(line) for line in (tmp_path / "state" / "decisions.jsonl").read_text().splitlines()]
+    assert len(decisions) == 5 and all(
+        {g["gate"] for g in d["gates"]} == {"entailment", "attribution", "novelty"} for d in decisions
+    )
+    written = live_documents(WrittenLog(tmp_path / "state").records())
+    accepted = [d for d in decisions if d["accepted"]]
+    assert accepted and len(written) == len(accepted) and f"{len(accepted)} of 5 answers passed" in out
+    for d in accepted:  # a two-source answer: each sentence copied from the document it cites
+        assert written[d["doc_id"]]["provenance"]["cited"] == d["cited"] and len(d["cited"]) == 2
+    assert all(not d["accepted"] for d in decisions if len(d["retrieved"]) < 2)  # one source: a duplicate of it
+    code, _, err = run_cli(monkeypatch, capsys, *args[:-2], "--write-back", "--output", str(tmp_path / "x"))
+    assert code == 2 and "--task question" in err

@@ -45,6 +45,17 @@ def rag(
     llm_seconds: Annotated[float | None, typer.Option(help="Start no new answer after this long.")] = None,
     parallel: Annotated[int, typer.Option(help="LLM requests in flight.")] = 1,
     llm_timeout: Annotated[float, typer.Option(help="Seconds to wait for one LLM answer.")] = 120.0,
+    write_back: Annotated[
+        bool,
+        typer.Option(
+            "--write-back",
+            help="Put answers that pass the entailment, attribution and novelty gates "
+            "into the corpus at --state (question task).",
+        ),
+    ] = False,
+    state: Annotated[
+        Path | None, typer.Option(help="Written-back log (default with --system: SYSTEM/written).")
+    ] = None,
 ) -> None:
     """Answer a dataset's questions from retrieved documents; answers cite the documents they used."""
     from pseudorel.cli._options import at_least, llm_spec, model_exists, one_of, positive_number, writable_output
@@ -67,6 +78,10 @@ def rag(
             model_exists(model, "--retriever")
     elif not (system / "system.json").is_file():
         raise UsageError(f"--system: {system} is not a system folder (no system.json)")
+    if write_back and task != "question":
+        raise UsageError("--write-back takes --task question (a claim's verdict is not a document)")
+    if write_back and system is None and state is None:
+        raise UsageError("--write-back with --dataset needs --state (the folder of written-back documents)")
     writable_output(output)
 
     from pseudorel.rag.run import RagJob, run_job
@@ -84,12 +99,17 @@ def rag(
         calibration=calibration,
         llm_seconds=llm_seconds,
         parallel=parallel,
+        write_back=write_back,
+        state=state,
     )
     summary = run_job(job, llm, llm_model, llm_timeout, output)
     typer.echo(
         f"{summary['answered']} answers ({summary['failed']} failed, {summary['retrieval_calls']} retrieval calls, "
         f"{summary['cited_share']:.0%} cite a document) -> {output / 'answers.jsonl'}"
     )
+    if "write_back" in summary:
+        w = summary["write_back"]
+        typer.echo(f"write-back: {w['accepted']} of {w['candidates']} answers passed the gates ({w['decisions']})")
     if "metrics" in summary:
         m = summary["metrics"]
         recall = m.get("evidence_recall_at_k")

@@ -53,6 +53,10 @@ def serve(
         bool, typer.Option("--allow-writes", help="Enable POST/DELETE /documents (off: 403).")
     ] = False,
     max_body: Annotated[int, typer.Option(help="Largest request body, bytes (larger: 413).")] = 65_536,
+    llm: Annotated[
+        str | None, typer.Option(help="LLM for the write-back gates (POST /answers): URL(s), gguf:NAME or .gguf.")
+    ] = None,
+    llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
 ) -> None:
     """Serve search over HTTP (FastAPI): /search, /documents, /health and an HTML page at /."""
     from pseudorel.cli._options import at_least
@@ -65,10 +69,26 @@ def serve(
         from pseudorel.serve.app import create_app
     except ImportError:
         raise UsageError("serve needs FastAPI and uvicorn: pip install 'pseudorel[serve]'") from None
+    from pseudorel.cli._options import llm_spec
+
+    llm_spec(llm)
     index = build_live_index(system, dataset, retriever, state)
+    writeback = gated_writer(index, llm, llm_model) if llm else None
     title = index.base.spec.describe()
     typer.echo(f"serving {title} on http://{host}:{port} (writes {'on' if allow_writes else 'off'})", err=True)
-    uvicorn.run(create_app(index, allow_writes, max_body, title), host=host, port=port, log_level="warning")
+    app_ = create_app(index, allow_writes, max_body, title, writeback)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+def gated_writer(index, llm: str, llm_model: str = "default", gated: bool = True):
+    """The write-back of ``index``: the LLM as NLI for entailment and attribution, novelty on the
+    corpus; decisions logged to ``<state>/decisions.jsonl``, LLM answers cached beside it."""
+    from pseudorel.llm.factory import make_backend
+    from pseudorel.writeback.decide import WriteBack, default_gates
+    from pseudorel.writeback.gates.nli import LLMEntailment
+
+    backend = make_backend(llm, index.log.folder / "llm-cache.sqlite", model=llm_model)
+    return WriteBack(index, default_gates(index, LLMEntailment(backend)), index.log.folder / "decisions.jsonl", gated)
 
 
 @corpus_app.command("list-written")

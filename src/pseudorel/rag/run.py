@@ -29,6 +29,8 @@ class RagJob:
     calibration: int = 40
     llm_seconds: float | None = None
     parallel: int = 1
+    write_back: bool = False  # answers go through the gates into the live corpus at ``state``
+    state: Path | None = None
 
 
 def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: Path) -> dict:
@@ -47,7 +49,12 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
     questions = {q: data.queries[q] for q in chosen}
     calib_questions = {q: data.queries[q] for q in calibration}
 
-    engine = _engine(job, data.corpus)
+    live = None
+    if job.write_back:
+        from pseudorel.cli.serve import build_live_index
+
+        live = build_live_index(job.system, None if job.system else job.dataset, job.retriever or "hybrid", job.state)
+    engine = live or _engine(job, data.corpus)
     documents = top_documents(engine.search({**questions, **calib_questions}, job.k), job.k)
     backend = make_backend(
         llm, output / "llm-cache.sqlite", model=llm_model, parallel=job.parallel, timeout=llm_timeout
@@ -82,12 +89,28 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
         "cited_share": sum(bool(a.cited) for a in answers) / max(1, len(answers)),
         "llm": {"model_id": backend.model_id, "cache_hits": backend.hits, "asked": backend.misses},
     }
+    if live is not None:
+        summary["write_back"] = _write_back(live, answers, questions, llm, llm_model, backend.model_id)
     if job.task == "claim" and (folder / "queries.jsonl").is_file():
         summary["metrics"] = _claim_metrics(folder / "queries.jsonl", answers, documents, job.k)
     summary["seconds"] = round(time.perf_counter() - start, 1)
     with atomic_write(output / "summary.json") as f:
         json.dump(summary, f, indent=2, default=str)
     return summary
+
+
+def _write_back(live, answers, questions, llm: str, llm_model: str, model_id: str) -> dict:
+    """Every answer through the gates; what passes enters the live corpus (decisions in the state folder)."""
+    from pseudorel.cli.serve import gated_writer
+    from pseudorel.writeback.candidate import from_answer
+
+    writer = gated_writer(live, llm, llm_model)
+    accepted = 0
+    for answer in answers:
+        if answer.error is None and answer.text.strip():
+            candidate = from_answer(questions[answer.question_id], answer.text, answer.documents, model_id)
+            accepted += writer.consider(candidate, question_id=answer.question_id).accepted
+    return {"candidates": len(answers), "accepted": accepted, "decisions": str(writer.decisions)}
 
 
 def _engine(job: RagJob, corpus):

@@ -25,7 +25,17 @@ class DocumentRequest(BaseModel):
     provenance: dict[str, Any] = Field(default_factory=dict)
 
 
-def create_app(index: LiveIndex, allow_writes: bool = False, max_body_bytes: int = 65_536, title: str = ""):
+class AnswerRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    answer: str = Field(min_length=1, max_length=20_000)
+    retrieved: list[str] = Field(min_length=1, max_length=100)  # the documents given to the LLM: [n] cites the n-th
+    model: str = Field("", max_length=200)
+
+
+def create_app(
+    index: LiveIndex, allow_writes: bool = False, max_body_bytes: int = 65_536, title: str = "", writeback=None
+):
+    """``writeback`` (a ``WriteBack``): enables ``POST /answers``, candidate answers through the gates."""
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -86,6 +96,18 @@ def create_app(index: LiveIndex, allow_writes: bool = False, max_body_bytes: int
         except UsageError as e:
             raise HTTPException(409, str(e)) from None
         return {"id": record["id"], "seq": record["seq"], "time": record["time"]}
+
+    @app.post("/answers")
+    def answer(request: AnswerRequest) -> dict:
+        if not allow_writes:
+            raise HTTPException(403, WRITES_OFF)
+        if writeback is None:
+            raise HTTPException(409, "write-back needs an LLM for its entailment gates: start serve with --llm")
+        from pseudorel.writeback.candidate import from_answer
+
+        candidate = from_answer(request.question, request.answer, request.retrieved, request.model)
+        decision = writeback.consider(candidate)
+        return {k: v for k, v in decision.as_dict().items() if k in ("accepted", "reason", "doc_id", "gates")}
 
     @app.delete("/documents/{doc_id}")
     def remove(doc_id: str) -> dict:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from pseudorel.rag.prompts import cited_positions
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")
+# a sentence: up to its end mark, with the citation marks that follow it ("... bones. [1]")
+_SENTENCE = re.compile(r"[^.!?]+[.!?]+(?:\s*\[[\d,\s]+\])*|[^.!?]+$")
 _CITATION = re.compile(r"\s*\[[\d,\s]+\]")
 
 
@@ -41,7 +42,7 @@ def from_answer(question: str, answer: str, retrieved: list[str], model: str = "
     """Split ``answer`` into sentences; ``[n]`` marks cite ``retrieved[n-1]``; a mark on a sentence of
     its own (or a trailing one) attaches to the sentence before it."""
     sentences: list[Sentence] = []
-    for piece in _SENTENCE_END.split(answer.strip()):
+    for piece in (m.group().strip() for m in _SENTENCE.finditer(answer.strip())):
         positions = cited_positions(piece, len(retrieved))
         text = _CITATION.sub("", piece).strip()
         cited = tuple(retrieved[n - 1] for n in positions)
