@@ -33,6 +33,17 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
         raise
 
 
+def append_durably(path: str | Path, line: str) -> None:
+    """Append ``line`` to ``path`` in one write and fsync it: after a crash the file ends with the
+    whole line, or without it (at worst a torn tail, which the reader must drop)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

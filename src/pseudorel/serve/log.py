@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pseudorel._io import append_durably
+
 logger = logging.getLogger("pseudorel")
 
 
@@ -63,13 +65,7 @@ class WrittenLog:
         with self.locked():
             seq = len(self.records()) + 1
             record = {"seq": seq, "time": now(), **record}
-            line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_durably(self.path, json.dumps(record, ensure_ascii=False) + "\n")
         return record
 
 

@@ -6,10 +6,10 @@ include or exclude it, and ``pseudorel corpus revert`` can take it out."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pseudorel._io import append_durably
 from pseudorel.serve.live import LiveIndex
 from pseudorel.serve.log import now
 from pseudorel.writeback.candidate import Candidate
@@ -89,11 +89,5 @@ class WriteBack:
             for gate in self.gates:  # later candidates are checked against this one too
                 if hasattr(gate, "minhash"):
                     gate.minhash.add(record["id"], candidate.text)
-        line = (json.dumps(decision.as_dict(), ensure_ascii=False) + "\n").encode()
-        fd = os.open(self.decisions, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_durably(self.decisions, json.dumps(decision.as_dict(), ensure_ascii=False) + "\n")
         return decision
