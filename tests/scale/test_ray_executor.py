@@ -98,7 +98,7 @@ def test_ray_labels_equal_local_labels(executor, tmp_path, tiny_dataset_path, ti
     from pseudorel.teachers import cross_encoder
 
     monkeypatch.setattr(encoding, "SHARD_SIZE", 7)  # several shards even on the tiny corpus
-    monkeypatch.setattr(cross_encoder, "SHARD_PAIRS", 16)
+    monkeypatch.setattr(cross_encoder, "SHARD_PAIRS", 64)
     torch.manual_seed(0)
     CrossEncoder(str(tiny_model_path), num_labels=1, device="cpu").save(str(tmp_path / "ce"))
     ds = load_beir(tiny_dataset_path, splits=[])
