@@ -44,8 +44,12 @@ class DenseRetriever:
         doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], task="document", desc="encode corpus")
         self.index = build_index(doc_emb, index)
 
-    def encode(self, texts: list[str], task: str | None = None, desc: str = "encode") -> np.ndarray:
-        """Embeddings of ``texts``; ``task`` (query or document) routes an asymmetric model."""
+    def encode(
+        self, texts: list[str], task: str | None = None, desc: str = "encode", use_cache: bool | None = None
+    ) -> np.ndarray:
+        """Embeddings of ``texts``; ``task`` (query or document) routes an asymmetric model;
+        ``use_cache=False`` skips the disk cache (a service's one-off queries)."""
+        settings = self.settings if use_cache is None else {**self.settings, "use_cache": use_cache}
         emb = encode_texts(
             self.model,
             texts,
@@ -55,7 +59,7 @@ class DenseRetriever:
             desc=desc,
             executor=self.executor,
             model_name=self.model_name,
-            **self.settings,
+            **settings,
         )
         if self.normalize:
             norms = np.linalg.norm(emb, axis=1, keepdims=True)

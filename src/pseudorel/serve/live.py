@@ -33,7 +33,8 @@ class OverlayDense:
         if not queries:
             return {}
         qids = list(queries)
-        q = self.base.encode([queries[x] for x in qids], task="query", desc="encode queries")
+        # a service's queries are one-off: no embedding cache written per request
+        q = self.base.encode([queries[x] for x in qids], task="query", desc="encode queries", use_cache=False)
         scores, idx = self.base.index.search(q, min(top_k, len(self.base.doc_ids)))
         extra = q @ self.vectors.T if len(self.ids) else np.zeros((len(qids), 0), dtype=np.float32)
         run: Run = {}
@@ -45,7 +46,7 @@ class OverlayDense:
 
     def nearest(self, text: str) -> tuple[str | None, float]:
         """The document whose vector is closest to ``text`` encoded as a document, and the similarity."""
-        v = self.base.encode([text], task="document")
+        v = self.base.encode([text], task="document", use_cache=False)
         scores, idx = self.base.index.search(v, 1)
         best = (self.base.doc_ids[idx[0][0]], float(scores[0][0])) if idx[0][0] >= 0 else (None, -1.0)
         if len(self.ids):
