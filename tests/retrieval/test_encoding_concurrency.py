@@ -14,7 +14,7 @@ from sentence_transformers import SentenceTransformer
 from pseudorel.retrieval.encoding import encode_texts
 
 model = SentenceTransformer(sys.argv[1], device="cpu")
-texts = [f"text number {i} about bones and coffee" for i in range(400)]
+texts = [f"text number {i} about bones and coffee" for i in range(120)]
 emb = encode_texts(model, texts, "tiny", batch_size=4, shard_size=2, precision="fp32", progress=False)
 np.save(sys.argv[2], emb)
 """
