@@ -234,7 +234,15 @@ def adapt(
 
         start = time.perf_counter()
         names, report["refresh"] = refresh_rounds(
-            corpus, all_queries, all_labels, held_out, output, retriever_budget(), stages, train_retriever
+            corpus,
+            all_queries,
+            all_labels,
+            held_out,
+            output,
+            retriever_budget(),
+            stages,
+            train_retriever,
+            executor=executor,
         )
         retrievers = tuple(names)
         _stage(

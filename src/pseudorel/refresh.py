@@ -53,11 +53,13 @@ def refresh_rounds(
     settings,
     stages: StageRecord,
     train_retriever,
+    executor=None,
 ) -> tuple[list[str], list[dict]]:
     """Up to ``settings.refresh_rounds`` extra rounds; returns the retrievers of every round (folder
     names inside ``output``, round 1 first) and what each round did. ``labels`` are round 1's
     (all queries); ``train_retriever(labels, corpus, folder, settings, teacher, query_stage)``
-    trains one round's retriever; ``stages`` records what each round's labels were made from."""
+    trains one round's retriever; ``stages`` records what each round's labels were made from;
+    ``executor`` runs the relabelling's sharded work (as in round 1)."""
     from pseudorel.labels.pipeline import label_pairs
 
     names, log = ["retriever"], []
@@ -77,7 +79,7 @@ def refresh_rounds(
         if stages.matches(f"labels round {k}", key, path):
             relabelled = load_labels(path)
         else:
-            relabelled, _ = label_pairs(corpus, queries, teacher, folder / "work")
+            relabelled, _ = label_pairs(corpus, queries, teacher, folder / "work", executor=executor)
             save_labels(relabelled, path)
             stages.record(f"labels round {k}", key)
         train = relabelled[~relabelled["query_id"].isin(set(held_out))].reset_index(drop=True)
