@@ -321,7 +321,7 @@ def main() -> None:
     report = Report("rag", keep_previous=True)
     data, labels, test_ids, train_ids = load()
     backend = make_backend(LLM, CACHE / "llm.sqlite")
-    answerer = Answerer(backend, RagSettings(task="claim", k=K))
+    answerer = Answerer(backend, RagSettings(task="claim"))
     test = bench_retrievers(report, answerer, data, labels, test_ids, args.sample)
     if "gate" in args.only:
         bench_gate(report, answerer, data, labels, train_ids, test, args.calibration)

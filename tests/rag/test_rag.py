@@ -80,7 +80,7 @@ def test_killed_rag_resumes_from_its_cache(tmp_path):
 def test_gate_threshold_from_stub_logprobs(tmp_path, stub):
     _, url = stub
     backend = CachedBackend(OpenAIChatBackend(url, "stub"), ResponseCache(tmp_path / "c.sqlite"))
-    answerer = Answerer(backend, RagSettings(k=1))
+    answerer = Answerer(backend, RagSettings())
     corpus = {d["_id"]: d for d in map(json.loads, (CLAIMS / "corpus.jsonl").read_text().splitlines())}
     claims = {q["_id"]: q["text"] for q in map(json.loads, (CLAIMS / "queries.jsonl").read_text().splitlines())}
     docs = {"t1": "c1", "t2": "c3", "t3": "c2", "t4": "c4", "t5": "c6"}
@@ -122,7 +122,7 @@ def test_utility_labels_on_a_document_that_flips_the_verdict(tmp_path, stub):
     }
     labels = read_claim_labels(CLAIMS / "queries.jsonl")
     frame = utility_labels(
-        Answerer(backend, RagSettings(k=1)),
+        Answerer(backend, RagSettings()),
         {"r2": "Short sleep causes weight gain.", "r1": "Regular exercise improves mood."},
         labels,
         {"r2": ["flip", "idle"]},

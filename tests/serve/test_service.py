@@ -45,8 +45,8 @@ def service(tmp_path, tiny_dataset_path, tiny_model_path):
     """A started service factory: (allow_writes) -> (base URL, live index)."""
     import uvicorn
 
-    from pseudorel.cli.serve import build_live_index
     from pseudorel.serve.app import create_app
+    from pseudorel.serve.live import build_live_index
 
     servers = []
 

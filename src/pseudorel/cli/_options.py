@@ -158,13 +158,21 @@ RayAddressOpt = Annotated[
 WorkersOpt = Annotated[int | None, typer.Option(help="With --executor ray: workers (default: the cluster's CPUs).")]
 
 
-def executor_from_options(executor: str, ray_address: str | None, workers: int | None):
-    """The executor the options name (a context manager that shuts down what it started)."""
-    from pseudorel.scale import EXECUTORS, make_executor
+def check_executor_options(executor: str, ray_address: str | None, workers: int | None) -> str:
+    """``executor`` if it and the Ray options that go with it make sense together."""
+    from pseudorel.scale import EXECUTORS
 
     one_of(executor, EXECUTORS, "--executor")
     if workers is not None:
         at_least(workers, 1, "--workers")
     if executor == "local" and (ray_address or workers):
         raise UsageError("--ray-address and --workers need --executor ray")
+    return executor
+
+
+def executor_from_options(executor: str, ray_address: str | None, workers: int | None):
+    """The executor the options name (a context manager that shuts down what it started)."""
+    from pseudorel.scale import make_executor
+
+    check_executor_options(executor, ray_address, workers)
     return make_executor(executor, address=ray_address, workers=workers)

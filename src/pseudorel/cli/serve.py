@@ -16,31 +16,6 @@ app.add_typer(corpus_app, name="corpus")
 StateOpt = Annotated[Path, typer.Option(help="Folder of the written-back log (serve's --state).")]
 
 
-def build_live_index(system: Path | None, dataset: str | None, retriever: str, state: Path | None):
-    """The live index ``serve`` runs: a system folder's, or a dataset's corpus with a retriever."""
-    from pseudorel.serve.live import LiveIndex
-    from pseudorel.system.search import SearchSystem
-
-    if (system is None) == (dataset is None):
-        raise UsageError("give --system DIR or --dataset NAME (with --retriever)")
-    if system is not None:
-        if not (system / "system.json").is_file():
-            raise UsageError(f"--system: {system} is not a system folder (no system.json)")
-        return LiveIndex(SearchSystem.load(system), state or system / "written")
-    if state is None:
-        raise UsageError("--dataset needs --state (the folder for written-back documents)")
-    from pseudorel.data import load_dataset
-    from pseudorel.retrieval.factory import parse_spec
-    from pseudorel.system.spec import FirstStage, SystemSpec
-
-    kind, model = parse_spec(retriever)
-    if kind == "dense":
-        raise UsageError("--retriever: the service runs bm25 or hybrid[:MODEL] (BM25 stays in its first stage)")
-    dense = () if kind == "bm25" else (model or "all-MiniLM-L6-v2",)
-    spec = SystemSpec(first_stage=FirstStage(dense=dense, weights=(1.0,) * (1 + len(dense))))
-    return LiveIndex(SearchSystem(spec, load_dataset(dataset, splits=[]).corpus), state)
-
-
 @app.command()
 def serve(
     system: Annotated[Path | None, typer.Option(help="A system folder from adapt.")] = None,
@@ -72,23 +47,15 @@ def serve(
     from pseudorel.cli._options import llm_spec
 
     llm_spec(llm)
+    from pseudorel.serve.live import build_live_index
+    from pseudorel.writeback.decide import gated_writer
+
     index = build_live_index(system, dataset, retriever, state)
     writeback = gated_writer(index, llm, llm_model) if llm else None
     title = index.base.spec.describe()
     typer.echo(f"serving {title} on http://{host}:{port} (writes {'on' if allow_writes else 'off'})", err=True)
     app_ = create_app(index, allow_writes, max_body, title, writeback)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
-
-
-def gated_writer(index, llm: str, llm_model: str = "default", gated: bool = True):
-    """The write-back of ``index``: the LLM as NLI for entailment and attribution, novelty on the
-    corpus; decisions logged to ``<state>/decisions.jsonl``, LLM answers cached beside it."""
-    from pseudorel.llm.factory import make_backend
-    from pseudorel.writeback.decide import WriteBack, default_gates
-    from pseudorel.writeback.gates.nli import LLMEntailment
-
-    backend = make_backend(llm, index.log.folder / "llm-cache.sqlite", model=llm_model)
-    return WriteBack(index, default_gates(index, LLMEntailment(backend)), index.log.folder / "decisions.jsonl", gated)
 
 
 @corpus_app.command("list-written")

@@ -14,6 +14,7 @@ from pseudorel.cli._options import (
     RerankerLossOpt,
     WorkersOpt,
     at_least,
+    check_executor_options,
     model_exists,
     one_of,
     positive_number,
@@ -23,7 +24,6 @@ from pseudorel.cli._options import (
 from pseudorel.cli.app import app
 from pseudorel.cli.label import CorpusOpt, DatasetOpt, _load_corpus
 from pseudorel.errors import InputError, UsageError
-from pseudorel.scale.executor import EXECUTORS
 
 STUDENTS = ("retriever", "reranker")
 
@@ -56,12 +56,7 @@ def train(
     """Train a retriever or a reranker on pseudo-labels made earlier; resumes an interrupted run."""
     from dataclasses import replace
 
-    if executor != "local" or ray_address or workers:
-        one_of(executor, EXECUTORS, "--executor")
-        if executor == "local":
-            raise UsageError("--ray-address and --workers need --executor ray")
-        if workers is not None:
-            at_least(workers, 1, "--workers")
+    if check_executor_options(executor, ray_address, workers) != "local":
         from pseudorel.scale.ray_train import run_on_ray
 
         arguments = {name: value for name, value in locals().items() if name in _TRAIN_PARAMETERS}

@@ -17,7 +17,6 @@ from pseudorel.rag.prompts import TASKS, VERDICT_TOKENS, VERDICTS, cited_positio
 @dataclass(frozen=True)
 class RagSettings:
     task: str = "claim"  # claim (verdict) or question (open answer)
-    k: int = 3  # documents given to the LLM
     max_passage_words: int | None = 100
     max_tokens: int = 12  # claim: the verdict and its citations; raise it for open questions
     top_logprobs: int = 20
@@ -75,9 +74,9 @@ class Answerer:
     """Answers questions with a chat backend (a ``CachedBackend`` makes a killed run resumable)."""
 
     def __init__(self, backend, settings: RagSettings | None = None):
-        if (settings or RagSettings()).task not in TASKS:
-            raise ValueError(f"unknown task '{settings.task}' (use {', '.join(TASKS)})")
         self.backend, self.settings = backend, settings or RagSettings()
+        if self.settings.task not in TASKS:
+            raise ValueError(f"unknown task '{self.settings.task}' (use {', '.join(TASKS)})")
 
     def request(self, question: str, passages: list[str] | None) -> dict[str, Any]:
         s = self.settings

@@ -4,7 +4,6 @@ LLM's answers with them (or closed book, or behind the uncertainty gate)."""
 from __future__ import annotations
 
 import random
-import time
 
 from pseudorel.data.types import Document, Run
 from pseudorel.rag.answer import Answer, Answerer
@@ -63,9 +62,3 @@ def gated_answers(
     full = [retrieved.get(a.question_id, a) for a in closed]
     answers, saved = gated(closed, full, choice.threshold)
     return answers, choice, saved
-
-
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start

@@ -51,7 +51,7 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
 
     live = None
     if job.write_back:
-        from pseudorel.cli.serve import build_live_index
+        from pseudorel.serve.live import build_live_index
 
         live = build_live_index(job.system, None if job.system else job.dataset, job.retriever or "hybrid", job.state)
     engine = live or _engine(job, data.corpus)
@@ -59,7 +59,7 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
     backend = make_backend(
         llm, output / "llm-cache.sqlite", model=llm_model, parallel=job.parallel, timeout=llm_timeout
     )
-    answerer = Answerer(backend, RagSettings(task=job.task, k=job.k, parallel=job.parallel))
+    answerer = Answerer(backend, RagSettings(task=job.task, parallel=job.parallel))
     summary: dict = {"job": {**asdict(job), "system": None if job.system is None else str(job.system)}}
     if job.gate == "auto":
         calib_docs = {q: documents[q] for q in calibration}
@@ -101,8 +101,8 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
 
 def _write_back(live, answers, questions, llm: str, llm_model: str, model_id: str) -> dict:
     """Every answer through the gates; what passes enters the live corpus (decisions in the state folder)."""
-    from pseudorel.cli.serve import gated_writer
     from pseudorel.writeback.candidate import from_answer
+    from pseudorel.writeback.decide import gated_writer
 
     writer = gated_writer(live, llm, llm_model)
     accepted = 0

@@ -151,3 +151,25 @@ class LiveIndex:
             record = self.log.append({"op": "remove", "id": doc_id, "reason": reason})
             self.current = self._build()
         return record
+
+
+def build_live_index(system: Path | None, dataset: str | None, retriever: str, state: Path | None):
+    """The live index ``serve`` runs: a system folder's, or a dataset's corpus with a retriever."""
+    if (system is None) == (dataset is None):
+        raise UsageError("give --system DIR or --dataset NAME (with --retriever)")
+    if system is not None:
+        if not (system / "system.json").is_file():
+            raise UsageError(f"--system: {system} is not a system folder (no system.json)")
+        return LiveIndex(SearchSystem.load(system), state or system / "written")
+    if state is None:
+        raise UsageError("--dataset needs --state (the folder for written-back documents)")
+    from pseudorel.data import load_dataset
+    from pseudorel.retrieval.factory import parse_spec
+    from pseudorel.system.spec import FirstStage, SystemSpec
+
+    kind, model = parse_spec(retriever)
+    if kind == "dense":
+        raise UsageError("--retriever: the service runs bm25 or hybrid[:MODEL] (BM25 stays in its first stage)")
+    dense = () if kind == "bm25" else (model or "all-MiniLM-L6-v2",)
+    spec = SystemSpec(first_stage=FirstStage(dense=dense, weights=(1.0,) * (1 + len(dense))))
+    return LiveIndex(SearchSystem(spec, load_dataset(dataset, splits=[]).corpus), state)

@@ -40,12 +40,10 @@ class CrossEncoderTeacher:
         if executor is None:
             scores = self.predict(ordered, progress)
         else:
-            from pseudorel._io import text_digest
-
             shards = [ordered[i : i + SHARD_PAIRS] for i in range(0, len(ordered), SHARD_PAIRS)]
             task = CrossEncoderTask(self.name, self.max_length, self.batch_size, self.precision, teacher=self)
-            key = text_digest(self.name, *(q + "\x01" + p for q, p in ordered))
-            parts = executor.map(task, shards, None, key, progress=progress, desc="cross-encoder")
+            # parts go to a temporary folder (the label stage caches the whole table): no key to fingerprint
+            parts = executor.map(task, shards, None, "cross-encoder", progress=progress, desc="cross-encoder")
             scores = np.concatenate([part["score"] for part in parts])
         out = np.empty(len(pairs), dtype=np.float32)
         out[order] = scores

@@ -86,8 +86,18 @@ class WriteBack:
             }
             record = self.index.add(candidate.question, candidate.text, provenance)
             decision.doc_id = record["id"]
-            for gate in self.gates:  # later candidates are checked against this one too
-                if hasattr(gate, "minhash"):
-                    gate.minhash.add(record["id"], candidate.text)
+            for gate in self.gates:
+                if hasattr(gate, "remember"):  # a gate that keeps its own view of the corpus
+                    gate.remember(record["id"], candidate.text)
         append_durably(self.decisions, json.dumps(decision.as_dict(), ensure_ascii=False) + "\n")
         return decision
+
+
+def gated_writer(index, llm: str, llm_model: str = "default", gated: bool = True):
+    """The write-back of ``index``: the LLM as NLI for entailment and attribution, novelty on the
+    corpus; decisions logged to ``<state>/decisions.jsonl``, LLM answers cached beside it."""
+    from pseudorel.llm.factory import make_backend
+    from pseudorel.writeback.gates.nli import LLMEntailment
+
+    backend = make_backend(llm, index.log.folder / "llm-cache.sqlite", model=llm_model)
+    return WriteBack(index, default_gates(index, LLMEntailment(backend)), index.log.folder / "decisions.jsonl", gated)

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from pseudorel.llm.backend import LLMError
+from pseudorel.teachers.llm_judge import parse_label
 
 NLI_SYSTEM = (
     "You check facts. Given a passage and a statement, answer yes if the passage states or directly "
@@ -19,20 +19,16 @@ Entailment = Callable[[str, str], float]
 
 
 def p_yes(response: dict[str, Any]) -> float:
-    """P(yes) / (P(yes) + P(no)) from the first answer token's top logprobs (else the text)."""
-    choice = (response.get("choices") or [{}])[0]
-    mass = {"yes": 0.0, "no": 0.0}
-    content = (choice.get("logprobs") or {}).get("content") or []
-    for entry in content[0].get("top_logprobs", []) if content else []:
-        token = str(entry.get("token", "")).strip().lower()
-        if token in mass:
-            mass[token] += math.exp(float(entry["logprob"]))
-    if sum(mass.values()) > 0:
-        return mass["yes"] / sum(mass.values())
-    text = str((choice.get("message") or {}).get("content") or "").strip().lower()
-    if text.startswith(("yes", "no")):
-        return float(text.startswith("yes"))
-    raise LLMError(f"the entailment answer is neither yes nor no: {text[:40]!r}")
+    """P(yes) / (P(yes) + P(no)) from the first answer token's top logprobs (the judge's binary
+    reading), else from the answer text ("Yes." counts)."""
+    try:
+        return parse_label(response, "binary")
+    except LLMError:
+        choice = (response.get("choices") or [{}])[0]
+        text = str((choice.get("message") or {}).get("content") or "").strip().lower()
+        if text.startswith(("yes", "no")):
+            return float(text.startswith("yes"))
+        raise LLMError(f"the entailment answer is neither yes nor no: {text[:40]!r}") from None
 
 
 class LLMEntailment:

@@ -63,6 +63,10 @@ class NoveltyGate:
         self.minhash, self.nearest_cosine = minhash, nearest_cosine
         self.max_cosine, self.max_jaccard = max_cosine, max_jaccard
 
+    def remember(self, doc_id: str, text: str) -> None:
+        """A document just written back: later candidates are checked against it too."""
+        self.minhash.add(doc_id, text)
+
     def check(self, candidate: Candidate, corpus: dict[str, Document]) -> GateResult:
         text = candidate.text
         jaccard_doc, jaccard = self.minhash.nearest(text)
