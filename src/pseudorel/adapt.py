@@ -37,7 +37,7 @@ import pandas as pd
 from pseudorel._io import atomic_write
 from pseudorel.data.types import Dataset, Document
 from pseudorel.fingerprints import StageRecord, fingerprint, frame_digest, model_id
-from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest
+from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest, teacher_model_ids
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
@@ -165,7 +165,11 @@ def adapt(
     labels_path = output / "labels.parquet"
     scorer_id = getattr(scorer, "model_id", None) if settings.labels.ql_budget else None
     labels_key = fingerprint(
-        queries_key, settings.labels, backend_id if settings.labels.llm_budget else None, scorer_id
+        queries_key,
+        settings.labels,
+        teacher_model_ids(settings.labels),
+        backend_id if settings.labels.llm_budget else None,
+        scorer_id,
     )
     if stages.matches("labels", labels_key, labels_path):
         labels = load_labels(labels_path)

@@ -146,3 +146,40 @@ def test_killed_run_is_not_resumed_by_another(tmp_path, tiny_model_path, label_t
     assert "holds a model of another run" in result.stderr
     card = json.loads((out / "pseudorel.json").read_text())
     assert card["fingerprint"] != a_key and card["steps_done"] == card["steps"]
+
+
+@pytest.mark.fault(
+    "adapt rerun after the teacher's dense model changed under the same path",
+    "labels recomputed (adapt's label stage is keyed by the teacher models' files), not reused",
+)
+def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    ds = load_beir(tiny_dataset_path, splits=[])
+    teacher = tmp_path / "teacher"
+    shutil.copytree(tiny_model_path, teacher)
+    unlabeled = [Query(q, t) for q, t in ds.queries.items()]
+    settings = _settings(tiny_model_path, labels=LabelSettings(retrievers=("bm25", f"dense:{teacher}")), reranker=None)
+    out = tmp_path / "out"
+    assert "label_stats" in adapt(ds.corpus, out, unlabeled, settings)
+    assert "label_stats" not in adapt(ds.corpus, out, unlabeled, settings)  # same teacher: reused
+    retrained = SentenceTransformer(str(teacher), device="cpu")
+    with torch.no_grad():
+        for p in retrained.parameters():
+            p.add_(torch.randn_like(p))
+    retrained.save(str(teacher))
+    assert "label_stats" in adapt(ds.corpus, out, unlabeled, settings)
+
+
+def test_teacher_ids_follow_the_length_a_nomic_model_reads(tmp_path, monkeypatch):
+    from pseudorel.labels.pipeline import teacher_model_ids
+    from pseudorel.retrieval import nomic_bert
+
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(64))
+    settings = LabelSettings(retrievers=("bm25", f"dense:{gguf}"))
+    monkeypatch.setattr(nomic_bert, "MAX_SEQ_LENGTH", 256)
+    short = teacher_model_ids(settings)
+    monkeypatch.setattr(nomic_bert, "MAX_SEQ_LENGTH", 512)
+    assert teacher_model_ids(settings) != short and short[0].endswith("@256")

@@ -76,14 +76,16 @@ def _runs(corpus: dict[str, Document], queries: list[Query], specs: tuple[str, .
     }
 
 
-def _model_ids(settings: LabelSettings) -> list[str]:
-    """Fingerprints of the files of every model the cheap teachers load: a model retrained in
-    place under the same path must not reuse the candidates and scores of the old one."""
+def teacher_model_ids(settings: LabelSettings) -> list[str]:
+    """What every model the cheap teachers load computes: its files' fingerprint and, where the
+    code sets it, how many tokens it reads. A model retrained in place under the same path, or
+    read at another length, must not reuse the candidates and scores of the old one."""
     from pseudorel.fingerprints import model_id
     from pseudorel.retrieval.factory import dense_models
+    from pseudorel.retrieval.models import reading_length
 
-    models = dense_models(settings.retrievers)
-    return [model_id(m) for m in [*models, *([settings.cross_encoder] if settings.cross_encoder else [])]]
+    models = [*dense_models(settings.retrievers), *([settings.cross_encoder] if settings.cross_encoder else [])]
+    return [f"{model_id(m)}@{reading_length(m) or 'own'}" for m in models]
 
 
 def _calibrated(scores: np.ndarray, calib_mask: np.ndarray, positives: np.ndarray, method: str) -> np.ndarray:
@@ -105,7 +107,9 @@ def cheap_labels(
         Query(CALIBRATION_PREFIX + q.id, q.text, q.source, q.doc_id)
         for q in synthetic_queries(corpus, ("title", "ict"), seed=settings.seed, max_docs=settings.calibration_docs)
     ]
-    key = text_digest(corpus_digest(corpus), queries_digest(queries), settings.cheap_key(), *_model_ids(settings))
+    key = text_digest(
+        corpus_digest(corpus), queries_digest(queries), settings.cheap_key(), *teacher_model_ids(settings)
+    )
 
     def compute() -> pd.DataFrame:
         everything = queries + calib

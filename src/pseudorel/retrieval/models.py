@@ -89,6 +89,16 @@ def model_fingerprint(name_or_path: str) -> str:
     return h.hexdigest()[:16]
 
 
+def reading_length(name: str) -> int | None:
+    """Tokens per text that pseudorel's code makes ``name`` read (a nomic ``.gguf``); None where
+    the model's own files say (a sentence-transformers folder's config, covered by its fingerprint)."""
+    if resolve_model(name).endswith(".gguf"):
+        from pseudorel.retrieval import nomic_bert
+
+        return nomic_bert.MAX_SEQ_LENGTH
+    return None
+
+
 def load_bi_encoder(name: str = DEFAULT_BI_ENCODER, device: str = "cpu"):
     """A SentenceTransformer for ``name`` (alias, folder or hub id); a nomic-bert ``.gguf`` file
     (``nomic``) loads as a :class:`~pseudorel.retrieval.nomic_bert.NomicEmbedder`."""
