@@ -31,6 +31,18 @@ def _settings(model, **changes):
     return AdaptSettings(**{**base.__dict__, **changes})
 
 
+def _retrain_in_place(model) -> None:
+    """New (random) weights saved under the same path, as a retraining would leave them."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    retrained = SentenceTransformer(str(model), device="cpu")
+    with torch.no_grad():
+        for p in retrained.parameters():
+            p.add_(torch.randn_like(p))
+    retrained.save(str(model))
+
+
 @pytest.mark.fault(
     "adapt rerun in the same folder with other settings (item 1)",
     "queries, labels and students redone; report and system.json describe what was used",
@@ -95,20 +107,13 @@ def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, t
     "candidates and teacher scores recomputed, not read from the cache",
 )
 def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
-    import torch
-    from sentence_transformers import SentenceTransformer
-
     ds = load_beir(tiny_dataset_path, splits=[])
     model = tmp_path / "model"
     shutil.copytree(tiny_model_path, model)
     queries = [Query(q, t) for q, t in ds.queries.items()]
     settings = LabelSettings(retrievers=(f"dense:{model}",))
     before, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
-    retrained = SentenceTransformer(str(model), device="cpu")
-    with torch.no_grad():
-        for p in retrained.parameters():
-            p.add_(torch.randn_like(p))
-    retrained.save(str(model))  # new weights under the same path
+    _retrain_in_place(model)
     after, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
     assert not before["score_fusion"].equals(after["score_fusion"]) or not before["doc_id"].equals(after["doc_id"])
 
@@ -153,9 +158,6 @@ def test_killed_run_is_not_resumed_by_another(tmp_path, tiny_model_path, label_t
     "labels recomputed (adapt's label stage is keyed by the teacher models' files), not reused",
 )
 def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
-    import torch
-    from sentence_transformers import SentenceTransformer
-
     ds = load_beir(tiny_dataset_path, splits=[])
     teacher = tmp_path / "teacher"
     shutil.copytree(tiny_model_path, teacher)
@@ -164,11 +166,7 @@ def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_datase
     out = tmp_path / "out"
     assert "label_stats" in adapt(ds.corpus, out, unlabeled, settings)
     assert "label_stats" not in adapt(ds.corpus, out, unlabeled, settings)  # same teacher: reused
-    retrained = SentenceTransformer(str(teacher), device="cpu")
-    with torch.no_grad():
-        for p in retrained.parameters():
-            p.add_(torch.randn_like(p))
-    retrained.save(str(teacher))
+    _retrain_in_place(teacher)
     assert "label_stats" in adapt(ds.corpus, out, unlabeled, settings)
 
 
