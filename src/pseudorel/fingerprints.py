@@ -45,6 +45,14 @@ def model_id(name: str) -> str:
     return model_fingerprint(resolve_model(name))
 
 
+def model_identity(name: str) -> str:
+    """What a model computes: its files' fingerprint and, where pseudorel's code sets it, how
+    many tokens it reads (``@own``: its files say)."""
+    from pseudorel.retrieval.models import reading_length
+
+    return f"{model_id(name)}@{reading_length(name) or 'own'}"
+
+
 class StageRecord:
     """``stages.json`` in an output folder: the fingerprint each of its outputs was made from."""
 

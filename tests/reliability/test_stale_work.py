@@ -31,7 +31,7 @@ def _settings(model, **changes):
     return AdaptSettings(**{**base.__dict__, **changes})
 
 
-def _retrain_in_place(model) -> None:
+def retrain_in_place(model) -> None:
     """New (random) weights saved under the same path, as a retraining would leave them."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -113,7 +113,7 @@ def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dat
     queries = [Query(q, t) for q, t in ds.queries.items()]
     settings = LabelSettings(retrievers=(f"dense:{model}",))
     before, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
-    _retrain_in_place(model)
+    retrain_in_place(model)
     after, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
     assert not before["score_fusion"].equals(after["score_fusion"]) or not before["doc_id"].equals(after["doc_id"])
 
@@ -166,7 +166,7 @@ def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_datase
     out = tmp_path / "out"
     assert "label_stats" in adapt(ds.corpus, out, unlabeled, settings)
     assert "label_stats" not in adapt(ds.corpus, out, unlabeled, settings)  # same teacher: reused
-    _retrain_in_place(teacher)
+    retrain_in_place(teacher)
     assert "label_stats" in adapt(ds.corpus, out, unlabeled, settings)
 
 

@@ -63,3 +63,21 @@ def test_changed_corpus_is_refused(system_folder):
         f.write('{"_id": "new", "title": "", "text": "added later"}\n')
     with pytest.raises(InputError, match="does not match the digest"):
         SearchSystem.load(system_folder)
+
+
+@pytest.mark.fault(
+    "a system's model retrained in place after adapt saved the system",
+    "the system still loads and searches; a warning names the model that changed",
+)
+def test_changed_model_is_named_when_loading(system_folder, caplog):
+    from tests.reliability.test_stale_work import retrain_in_place
+
+    saved = json.loads((system_folder / "system.json").read_text())["models"]
+    assert set(saved) == {"retriever"} and saved["retriever"].endswith("@own")
+    with caplog.at_level("WARNING", logger="pseudorel"):
+        SearchSystem.load(system_folder)
+    assert "not the one this system was saved with" not in caplog.text
+    retrain_in_place(system_folder / "retriever")
+    with caplog.at_level("WARNING", logger="pseudorel"):
+        SearchSystem.load(system_folder)
+    assert "model retriever is not the one this system was saved with" in caplog.text

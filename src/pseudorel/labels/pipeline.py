@@ -80,12 +80,11 @@ def teacher_model_ids(settings: LabelSettings) -> list[str]:
     """What every model the cheap teachers load computes: its files' fingerprint and, where the
     code sets it, how many tokens it reads. A model retrained in place under the same path, or
     read at another length, must not reuse the candidates and scores of the old one."""
-    from pseudorel.fingerprints import model_id
+    from pseudorel.fingerprints import model_identity
     from pseudorel.retrieval.factory import dense_models
-    from pseudorel.retrieval.models import reading_length
 
     models = [*dense_models(settings.retrievers), *([settings.cross_encoder] if settings.cross_encoder else [])]
-    return [f"{model_id(m)}@{reading_length(m) or 'own'}" for m in models]
+    return [model_identity(m) for m in models]
 
 
 def _calibrated(scores: np.ndarray, calib_mask: np.ndarray, positives: np.ndarray, method: str) -> np.ndarray:

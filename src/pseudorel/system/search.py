@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pseudorel.data.types import Document, Run
@@ -9,6 +10,8 @@ from pseudorel.errors import InputError
 from pseudorel.labels.pipeline import corpus_digest
 from pseudorel.retrieval.fusion import fuse
 from pseudorel.system.spec import FirstStage, SystemSpec
+
+logger = logging.getLogger("pseudorel")
 
 
 class SearchSystem:
@@ -43,10 +46,37 @@ class SearchSystem:
         corpus = read_corpus(corpus_path)
         if spec.corpus_digest and corpus_digest(corpus) != spec.corpus_digest:
             raise InputError(corpus_path, "corpus does not match the digest in system.json (changed after adapt?)")
-        for model in (*spec.first_stage.dense, *([spec.reranker.model] if spec.reranker else [])):
+        for model in spec.model_names():
             if (folder / model).is_dir() and not any((folder / model).iterdir()):
                 raise InputError(folder / model, "model folder is empty")
-        return cls(spec, corpus, folder, retrievers, progress)
+        system = cls(spec, corpus, folder, retrievers, progress)
+        system._warn_if_models_changed()
+        return system
+
+    def _model_identities(self) -> dict[str, str]:
+        """Each model's identity, leaving out one that would have to be fetched first (nomic
+        not yet cached: it is checked by its sha256 when fetched)."""
+        from pseudorel.fingerprints import model_identity
+        from pseudorel.retrieval.models import NOMIC_ALIASES
+        from pseudorel.retrieval.nomic_files import NOMIC, cached_member
+
+        names = [m for m in self.spec.model_names() if m.lower() not in NOMIC_ALIASES or cached_member(NOMIC)]
+        return {m: model_identity(self._model_path(m)) for m in names}
+
+    def _warn_if_models_changed(self) -> None:
+        """A model replaced since the system was saved (retrained in place, read at another
+        length) still runs, but it is not what the guard judged: say so."""
+        now = self._model_identities()
+        for model, saved in self.spec.models.items():
+            if model in now and now[model] != saved:
+                logger.warning(
+                    "%s: model %s is not the one this system was saved with (%s, now %s): "
+                    "its ranking may differ from the one the guard judged",
+                    self.folder / "system.json",
+                    model,
+                    saved,
+                    now[model],
+                )
 
     def save(self, folder: str | Path) -> Path:
         """Write ``system.json`` and the corpus into ``folder`` (the models must already be there)."""
@@ -56,6 +86,8 @@ class SearchSystem:
         folder.mkdir(parents=True, exist_ok=True)
         write_corpus(self.corpus, folder / self.spec.corpus)
         self.spec.corpus_digest = corpus_digest(self.corpus)
+        self.folder = folder
+        self.spec.models = self._model_identities()
         return self.spec.save(folder)
 
     def _model_path(self, model: str) -> str:

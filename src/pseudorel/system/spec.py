@@ -56,7 +56,12 @@ class SystemSpec:
     corpus: str = "corpus.jsonl"  # relative to the system folder
     corpus_digest: str = ""
     decisions: list[dict] = field(default_factory=list)  # the guard's record, for the reader
+    models: dict[str, str] = field(default_factory=dict)  # each model's identity when saved
     format: int = FORMAT
+
+    def model_names(self) -> tuple[str, ...]:
+        """The dense models, then the reranker."""
+        return (*self.first_stage.dense, *([self.reranker.model] if self.reranker else []))
 
     def describe(self) -> str:
         parts = [self.first_stage.describe()]
@@ -86,7 +91,14 @@ class SystemSpec:
             )
             rerank = raw.get("reranker")
             reranker = None if rerank is None else RerankStage(rerank["model"], int(rerank["depth"]), rerank["weight"])
-            spec = cls(first_stage, reranker, raw["corpus"], raw.get("corpus_digest", ""), raw.get("decisions", []))
+            spec = cls(
+                first_stage,
+                reranker,
+                raw["corpus"],
+                raw.get("corpus_digest", ""),
+                raw.get("decisions", []),
+                dict(raw.get("models", {})),
+            )
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(path, f"malformed system spec: {e}") from None
         spec.validate(path)
