@@ -34,7 +34,7 @@ from pseudorel.queries import Query
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.factory import dense_models, parse_spec
-from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+from pseudorel.retrieval.fusion import fuse, reciprocal_rank_fusion
 from pseudorel.system import SearchSystem
 
 CACHE = Path(__file__).parent / "cache" / "system"
@@ -75,9 +75,9 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
     for model in extra:
         runs[f"dense_{model}"] = retrievers[model].search(queries, 100)
         runs[f"hybrid_bm25_{model}"] = reciprocal_rank_fusion([runs["bm25"], runs[f"dense_{model}"]])
-    if extra:  # the teacher's own ranking: RRF of all its retrievers
-        teacher_runs = [runs["bm25"], runs["dense_zero_shot"], *(runs[f"dense_{m}"] for m in extra)]
-        runs["teacher_fusion"] = reciprocal_rank_fusion(teacher_runs)
+    # the teacher's own ranking: all its retrievers, fused as the teacher fuses them
+    teacher_runs = [runs["bm25"], runs["dense_zero_shot"], *(runs[f"dense_{m}"] for m in extra)]
+    runs["teacher_fusion"] = fuse(teacher_runs, settings.labels.mining.fusion)
     system = SearchSystem.load(out, retrievers=retrievers)
     runs["system"] = system.search(queries, 100)
     first = system.first_stage(queries, 100)
@@ -104,8 +104,8 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
         "seconds": {**report["seconds"], "test_evaluation": round(time.perf_counter() - start, 1)},
         "adapt_minutes": round(adapt_minutes, 1),
         "test": table,
-        "teacher": f"rank fusion of {', '.join(retrievers_spec)}: its test ranking is "
-        + ("teacher_fusion" if extra else "hybrid_zero_shot"),
+        "teacher": f"{settings.labels.mining.fusion} fusion of {', '.join(retrievers_spec)}: its test ranking is "
+        "teacher_fusion",
     }
 
 

@@ -292,7 +292,16 @@ def build_system(
     reranker = "reranker" if settings.reranker is not None else None
     models = dense_models(settings.labels.retrievers)
     spec, decisions = select_system(
-        corpus, labels, held_out, output, settings.base_model, retrievers, reranker, settings.guard, models
+        corpus,
+        labels,
+        held_out,
+        output,
+        settings.base_model,
+        retrievers,
+        reranker,
+        settings.guard,
+        models,
+        teacher_fusion=settings.labels.mining.fusion,
     )
     SearchSystem(spec, corpus, output).save(output)
     return {

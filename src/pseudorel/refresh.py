@@ -38,7 +38,17 @@ def tower_kept(
 
     models = dense_models(settings.labels.retrievers)
     _, decisions = select_system(
-        corpus, labels, held_out, output, settings.base_model, retriever, None, settings.guard, models, log=False
+        corpus,
+        labels,
+        held_out,
+        output,
+        settings.base_model,
+        retriever,
+        None,
+        settings.guard,
+        models,
+        log=False,
+        teacher_fusion=settings.labels.mining.fusion,
     )
     tower = next(d for d in decisions if d.part == "dense tower")
     return tower.kept, tower.reason

@@ -3,7 +3,6 @@ import pytest
 
 from pseudorel.teachers.calibration import IsotonicCalibrator, PlattCalibrator, expected_calibration_error
 from pseudorel.teachers.combine import combine_probs, select_for_judging
-from pseudorel.teachers.rank_fusion import rank_fusion_scores
 
 
 def test_platt_is_monotone_and_fits_rates():
@@ -43,10 +42,3 @@ def test_selection_policies():
     random_pick = select_for_judging(probs, 3, "random", seed=1)
     assert len(set(random_pick)) == 3 and list(random_pick) == sorted(random_pick)
     assert len(select_for_judging(probs, 99)) == 5
-
-
-def test_rank_fusion_scores():
-    import pandas as pd
-
-    frame = pd.DataFrame({"rank_a": [1.0, np.nan], "rank_b": [2.0, 1.0]})
-    assert rank_fusion_scores(frame, k=0) == pytest.approx([1.5, 1.0])

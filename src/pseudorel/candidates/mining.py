@@ -16,7 +16,7 @@ import pandas as pd
 
 from pseudorel.data.types import Run
 from pseudorel.queries.types import Query
-from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+from pseudorel.retrieval.fusion import fuse
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class MiningSettings:
     deep: int = 5
     depth: int = 100
     seed: int = 0
+    # how the retrievers' runs are fused into the teacher's ranking: min-max score interpolation,
+    # equal weights (bench/results/teacher_dev: above reciprocal ranks on SciFact train and NFCorpus
+    # dev qrels, as Bruch et al., TOIS 2023, found), or "rrf"
+    fusion: str = "interpolate"
 
 
 def ranks(run: Run) -> dict[str, dict[str, int]]:
@@ -36,12 +40,15 @@ def ranks(run: Run) -> dict[str, dict[str, int]]:
 
 
 def mine_candidates(queries: list[Query], runs: dict[str, Run], settings: MiningSettings | None = None) -> pd.DataFrame:
-    """One row per (query, candidate): ids, ``rank_<retriever>`` columns, ``fused_rank``,
-    ``cand_source`` (top, deep or source) and ``is_source_doc``."""
+    """One row per (query, candidate): ids, ``rank_<retriever>`` columns, ``fused_score`` and
+    ``fused_rank`` (the runs fused by ``settings.fusion``; 0 and NaN for a document no run
+    returned), ``cand_source`` (top, deep or source) and ``is_source_doc``."""
     settings = settings or MiningSettings()
     rng = random.Random(settings.seed)
     run_ranks = {name: ranks(run) for name, run in runs.items()}
-    fused = ranks(reciprocal_rank_fusion(list(runs.values()), top_k=settings.depth))
+    # every document some run returned keeps its fused score (top_k: all of them)
+    fused_run = fuse(list(runs.values()), settings.fusion, top_k=settings.depth * max(1, len(runs)))
+    fused = ranks(fused_run)
     rows = []
     for query in queries:
         chosen: dict[str, str] = {}
@@ -49,7 +56,9 @@ def mine_candidates(queries: list[Query], runs: dict[str, Run], settings: Mining
             for doc_id, rank in run_ranks[name].get(query.id, {}).items():
                 if rank <= settings.top:
                     chosen.setdefault(doc_id, "top")
-        deeper = [d for d, r in fused.get(query.id, {}).items() if d not in chosen and r > settings.top]
+        deeper = [
+            d for d, r in fused.get(query.id, {}).items() if d not in chosen and settings.top < r <= settings.depth
+        ]
         for doc_id in rng.sample(deeper, min(settings.deep, len(deeper))):
             chosen[doc_id] = "deep"
         if query.doc_id is not None:
@@ -62,6 +71,7 @@ def mine_candidates(queries: list[Query], runs: dict[str, Run], settings: Mining
                 "doc_id": doc_id,
                 "cand_source": source,
                 "is_source_doc": doc_id == query.doc_id,
+                "fused_score": fused_run.get(query.id, {}).get(doc_id, 0.0),
                 "fused_rank": fused.get(query.id, {}).get(doc_id, np.nan),
             }
             for name in runs:

@@ -25,7 +25,6 @@ from pseudorel.teachers.calibration import CALIBRATORS
 from pseudorel.teachers.combine import combine_probs, select_for_judging
 from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
 from pseudorel.teachers.query_likelihood import QLSettings
-from pseudorel.teachers.rank_fusion import rank_fusion_scores
 from pseudorel.teachers.source_doc import source_doc_probs
 
 logger = logging.getLogger("pseudorel")
@@ -119,7 +118,7 @@ def cheap_labels(
         frame["calibration_only"] = frame["query_id"].str.startswith(CALIBRATION_PREFIX)
         calib_mask = frame["calibration_only"].to_numpy()
         positives = frame["is_source_doc"].to_numpy(dtype=int)
-        frame["score_fusion"] = rank_fusion_scores(frame)
+        frame["score_fusion"] = frame["fused_score"]  # the fusion teacher (MiningSettings.fusion)
         frame["prob_fusion"] = _calibrated(
             frame["score_fusion"].to_numpy(), calib_mask, positives, settings.calibration
         )

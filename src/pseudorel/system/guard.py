@@ -15,9 +15,9 @@ guard ship a BM25-heavy fusion that was worse on the test qrels than the zero-sh
 cross-encoder teacher, the LLM judge.
 
 Caveat, stated because it shapes every decision: a part can only win by agreeing with the
-teacher more than what it replaces. With the default teacher (BM25 + the zero-shot dense model,
-fused) the zero-shot hybrid *is* the teacher's ranking, so nothing learned can replace it; what
-can is a first stage closer to a stronger teacher (one with nomic, an LLM judge).
+teacher more than what it replaces. The teacher's own ranking (its retrievers, fused as it fuses
+them) scores nearly 1 on its own labels, so nothing learned can replace it; what can is a first
+stage closer to a stronger teacher (one that reads the pairs: an LLM judge, a cross-encoder).
 """
 
 from __future__ import annotations

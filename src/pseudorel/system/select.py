@@ -1,9 +1,9 @@
 """Assemble the system ``adapt`` ships, part by part, each kept only if the guard says so.
 
 Start from the zero-shot hybrid (BM25 + the base dense model, RRF), the free baseline. Then:
-(1) the teacher's other dense models (e.g. ``nomic``) join the fusion; (2) the adapted dense
-model replaces the base one, and each refresh round's retriever the one of the round before;
-(3) the fusion method and weights replace plain RRF; (4) the reranker (depth and weight)
+(1) the teacher's own ranking (its other dense models, e.g. ``nomic``, and its fusion method)
+replaces it; (2) the adapted dense model replaces the base one, and each refresh round's
+retriever the one of the round before; (3) other fusion methods and weights; (4) the reranker (depth and weight)
 reorders the first stage. Finally the whole system is compared with the zero-shot hybrid, which
 it replaces only if it is better there too (it falls back otherwise).
 """
@@ -43,12 +43,14 @@ def select_system(
     settings: GuardSettings | None = None,
     teacher_models: tuple[str, ...] = (),
     log: bool = True,
+    teacher_fusion: str = "rrf",
 ) -> tuple[SystemSpec, list[Decision]]:
     """The system to ship and the guard's decisions. ``retriever`` and ``reranker`` are folder
     names inside ``folder`` (None: not trained; several retrievers: one per refresh round, each
     offered in place of the one before); ``teacher_models`` are the teacher's dense
     models besides ``base_model``; ``held_out`` are queries no student saw; ``log``: say each
-    decision in the log."""
+    decision in the log; ``teacher_fusion``: how the teacher fused its retrievers (its own
+    ranking is offered first, in place of the zero-shot hybrid)."""
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
     queries = {qid: texts[qid] for qid in held_out}
@@ -70,9 +72,10 @@ def select_system(
     current = (baseline, *score(baseline))
     base_scores = current[2]
     extra = tuple(m for m in teacher_models if m != base_model)
-    if extra:
-        dense = (base_model, *extra)
-        current = consider("teacher models", FirstStage(dense, weights=(1.0,) * (1 + len(dense))), current)
+    dense = (base_model, *extra)
+    teacher = FirstStage(dense, teacher_fusion, (1.0,) * (1 + len(dense)))
+    if teacher.describe() != baseline.describe():  # the teacher's own ranking: more models, or another fusion
+        current = consider("teacher models" if extra else "teacher fusion", teacher, current)
     rounds = (retriever,) if isinstance(retriever, str) else tuple(retriever or ())
     replaced = base_model
     for k, name in enumerate(rounds, start=1):  # round 1's retriever, then each refresh round's
