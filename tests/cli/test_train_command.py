@@ -84,3 +84,20 @@ def test_train_rejects_bad_options_before_any_work(monkeypatch, capsys, tmp_path
     )
     code, _, err = run_cli(monkeypatch, capsys, *args, option, value)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_label_teacher_fusion_option(monkeypatch, capsys, tmp_path, tiny_model_path):
+    """--teacher-fusion rrf scores each pair by reciprocal ranks; the default interpolates scores."""
+    import pandas as pd
+
+    base = ("label", "--dataset", "tiny", "--synthetic", "title", "--retrievers", f"bm25,dense:{tiny_model_path}")
+    tables = {}
+    for fusion in ("rrf", "interpolate"):
+        path = tmp_path / f"{fusion}.parquet"
+        assert run_cli(monkeypatch, capsys, *base, "--teacher-fusion", fusion, "--output", str(path))[0] == 0
+        tables[fusion] = pd.read_parquet(path)
+    rrf = tables["rrf"]
+    expected = sum((1 / (60 + rrf[c])).fillna(0.0) for c in ("rank_bm25", f"rank_dense_{tiny_model_path}"))
+    assert rrf["score_fusion"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert tables["interpolate"]["score_fusion"].max() <= 2.0 + 1e-9  # two min-max scores in [0, 1]
+    assert not tables["interpolate"]["score_fusion"].equals(rrf["score_fusion"])

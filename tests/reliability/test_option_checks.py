@@ -29,6 +29,8 @@ CASES = [
     ([*LABEL, "--ql", "ftp://x"], "--ql: 'ftp://x' is not an http(s) URL"),
     ([*LABEL, "--ql", "http://x/v1", "--ql-budget", "0"], "--ql-budget must be at least 1"),
     ([*ADAPT, "--reranker-loss", "hinge"], "--reranker-loss must be one of listwise, distill, bce"),
+    ([*ADAPT, "--teacher-fusion", "max"], "--teacher-fusion must be one of rrf, interpolate"),
+    ([*LABEL, "--teacher-fusion", "sum"], "--teacher-fusion must be one of rrf, interpolate"),
     ([*ADAPT, "--retrievers", "auto,bm25"], "unknown retriever 'auto'"),
     ([*LABEL, "--llm-budget", "-5"], "--llm-budget must be at least 0"),
     ([*LABEL, "--judge-words", "0"], "--judge-words must be at least 1"),

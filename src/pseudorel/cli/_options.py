@@ -146,6 +146,15 @@ RerankerLossOpt = Annotated[
 ]
 
 
+TeacherFusionOpt = Annotated[
+    str,
+    typer.Option(
+        help="How the teacher fuses its retrievers: interpolate (min-max scores, equal weights) or rrf "
+        "(reciprocal ranks)."
+    ),
+]
+
+
 ExecutorOpt = Annotated[
     str,
     typer.Option(

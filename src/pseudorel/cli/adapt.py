@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from pseudorel.cli._options import ExecutorOpt, RayAddressOpt, RerankerLossOpt, WorkersOpt, executor_from_options
+from pseudorel.cli._options import (
+    ExecutorOpt,
+    RayAddressOpt,
+    RerankerLossOpt,
+    TeacherFusionOpt,
+    WorkersOpt,
+    executor_from_options,
+)
 from pseudorel.cli.app import app
 from pseudorel.cli.label import QLBudgetOpt, QLModelOpt, QLOpt
 from pseudorel.errors import UsageError
@@ -59,6 +66,7 @@ def adapt(
     ] = "auto",
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     reranker_loss: RerankerLossOpt = "listwise",
+    teacher_fusion: TeacherFusionOpt = "interpolate",
     reranker_without_reader: Annotated[
         bool,
         typer.Option(
@@ -105,6 +113,7 @@ def adapt(
     """Adapt a search system to a corpus from pseudo-labels; ships only the parts the no-harm guard keeps."""
     from pseudorel.adapt import TOWERS, AdaptSettings
     from pseudorel.adapt import adapt as run_adapt
+    from pseudorel.candidates import MiningSettings
     from pseudorel.cli._options import (
         RERANKER_LOSSES,
         at_least,
@@ -122,6 +131,7 @@ def adapt(
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
     from pseudorel.report import command_line
+    from pseudorel.retrieval.fusion import FUSION_METHODS
     from pseudorel.teachers.llm_judge import JudgeSettings
     from pseudorel.teachers.query_likelihood import QLSettings
     from pseudorel.training.bi_encoder import TrainSettings
@@ -160,6 +170,7 @@ def adapt(
         llm_query_docs=llm_queries if llm else 0,
         labels=LabelSettings(
             retrievers=specs,
+            mining=MiningSettings(fusion=one_of(teacher_fusion, FUSION_METHODS, "--teacher-fusion")),
             llm_budget=llm_budget if llm else 0,
             judge=JudgeSettings(domain=prompt_domain(judge_domain, "--judge-domain")),
             ql_budget=ql_budget if ql else 0,

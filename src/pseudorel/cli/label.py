@@ -10,6 +10,7 @@ import typer
 from pseudorel.cli._options import (
     ExecutorOpt,
     RayAddressOpt,
+    TeacherFusionOpt,
     WorkersOpt,
     at_least,
     executor_from_options,
@@ -144,6 +145,7 @@ def label(
     retrievers: Annotated[str, typer.Option(help="Candidate retrievers, e.g. bm25,dense,dense:MODEL.")] = "bm25,dense",
     top: Annotated[int, typer.Option(help="Top candidates per retriever.")] = 10,
     deep: Annotated[int, typer.Option(help="Deeper candidates sampled per query.")] = 5,
+    teacher_fusion: TeacherFusionOpt = "interpolate",
     cross_encoder: Annotated[str | None, typer.Option(help="A CrossEncoder folder to use as a teacher.")] = None,
     llm: Annotated[
         str | None,
@@ -172,6 +174,7 @@ def label(
     from pseudorel.candidates import MiningSettings
     from pseudorel.labels.pipeline import LabelSettings, label_pairs
     from pseudorel.labels.store import save_labels
+    from pseudorel.retrieval.fusion import FUSION_METHODS
     from pseudorel.teachers.llm_judge import JudgeSettings
     from pseudorel.teachers.query_likelihood import QLSettings
 
@@ -199,7 +202,9 @@ def label(
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     settings = LabelSettings(
         retrievers=specs,
-        mining=MiningSettings(top=top, deep=deep, seed=seed),
+        mining=MiningSettings(
+            top=top, deep=deep, seed=seed, fusion=one_of(teacher_fusion, FUSION_METHODS, "--teacher-fusion")
+        ),
         cross_encoder=cross_encoder,
         llm_budget=llm_budget if llm else 0,
         llm_seconds=llm_seconds,
