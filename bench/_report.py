@@ -81,3 +81,13 @@ class Report:
         header += "\n"
         with atomic_write(RESULTS / f"{self.name}.md") as f:
             f.write(header + markdown)
+
+
+def run_table(runs: dict[str, dict], first_column: str, p_key: str, p_title: str) -> str:
+    """A Markdown table of runs: nDCG@10, R@100 and the p-value stored under ``p_key`` (blank
+    where a run has none)."""
+    lines = [f"| {first_column} | nDCG@10 | R@100 | {p_title} |", "|---|---|---|---|"]
+    for key, row in runs.items():
+        p = row.get(p_key)
+        lines.append(f"| {key} | {row['nDCG@10']:.4f} | {row['R@100']:.4f} | {'' if p is None else f'{p:.3g}'} |")
+    return "\n".join(lines)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import SHARED_DATA, Report
+from _report import SHARED_DATA, Report, run_table
 
 from pseudorel.data import load_beir
 from pseudorel.evaluation import evaluate_run, paired_test
@@ -58,10 +58,7 @@ def markdown(results: dict) -> str:
     out = []
     for name, r in results.items():
         out.append(f"## {name}, {r['split']} qrels ({r['queries']} queries)\n")
-        out.append("| run | nDCG@10 | R@100 | p vs rrf bm25+minilm+nomic |\n|---|---|---|---|")
-        for key, row in r["runs"].items():
-            out.append(f"| {key} | {row['nDCG@10']:.4f} | {row['R@100']:.4f} | {row['p_vs_default']:.3g} |")
-        out.append("")
+        out.append(run_table(r["runs"], "run", "p_vs_default", f"p vs {DEFAULT}") + "\n")
     return "\n".join(out)
 
 
