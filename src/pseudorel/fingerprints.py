@@ -48,9 +48,10 @@ def model_id(name: str) -> str:
 def model_identity(name: str) -> str:
     """What a model computes: its files' fingerprint and, where pseudorel's code sets it, how
     many tokens it reads (``@own``: its files say)."""
-    from pseudorel.retrieval.models import reading_length
+    from pseudorel.retrieval.models import model_fingerprint, reading_length, resolve_model
 
-    return f"{model_id(name)}@{reading_length(name) or 'own'}"
+    path = resolve_model(name)
+    return f"{model_fingerprint(path)}@{reading_length(path) or 'own'}"
 
 
 class StageRecord:

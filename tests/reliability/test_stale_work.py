@@ -31,6 +31,14 @@ def _settings(model, **changes):
     return AdaptSettings(**{**base.__dict__, **changes})
 
 
+@pytest.fixture
+def model_copy(tmp_path, tiny_model_path):
+    """A copy of the tiny bi-encoder that a test may retrain in place."""
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_path, model)
+    return model
+
+
 def retrain_in_place(model) -> None:
     """New (random) weights saved under the same path, as a retraining would leave them."""
     import torch
@@ -106,10 +114,9 @@ def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, t
     "dense model's files replaced under the same path (item 8)",
     "candidates and teacher scores recomputed, not read from the cache",
 )
-def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
+def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dataset_path, model_copy):
     ds = load_beir(tiny_dataset_path, splits=[])
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model_path, model)
+    model = model_copy
     queries = [Query(q, t) for q, t in ds.queries.items()]
     settings = LabelSettings(retrievers=(f"dense:{model}",))
     before, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "w", progress=False)
@@ -157,10 +164,9 @@ def test_killed_run_is_not_resumed_by_another(tmp_path, tiny_model_path, label_t
     "adapt rerun after the teacher's dense model changed under the same path",
     "labels recomputed (adapt's label stage is keyed by the teacher models' files), not reused",
 )
-def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path):
+def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_dataset_path, tiny_model_path, model_copy):
     ds = load_beir(tiny_dataset_path, splits=[])
-    teacher = tmp_path / "teacher"
-    shutil.copytree(tiny_model_path, teacher)
+    teacher = model_copy
     unlabeled = [Query(q, t) for q, t in ds.queries.items()]
     settings = _settings(tiny_model_path, labels=LabelSettings(retrievers=("bm25", f"dense:{teacher}")), reranker=None)
     out = tmp_path / "out"

@@ -118,7 +118,7 @@ def cheap_labels(
         frame["calibration_only"] = frame["query_id"].str.startswith(CALIBRATION_PREFIX)
         calib_mask = frame["calibration_only"].to_numpy()
         positives = frame["is_source_doc"].to_numpy(dtype=int)
-        frame["score_fusion"] = frame["fused_score"]  # the fusion teacher (MiningSettings.fusion)
+        frame = frame.rename(columns={"fused_score": "score_fusion"})  # the fusion teacher (MiningSettings.fusion)
         frame["prob_fusion"] = _calibrated(
             frame["score_fusion"].to_numpy(), calib_mask, positives, settings.calibration
         )

@@ -53,7 +53,7 @@ class SearchSystem:
         system._warn_if_models_changed()
         return system
 
-    def _model_identities(self) -> dict[str, str]:
+    def _model_identities(self, folder: Path | None = None) -> dict[str, str]:
         """Each model's identity, leaving out one that would have to be fetched first (nomic
         not yet cached: it is checked by its sha256 when fetched)."""
         from pseudorel.fingerprints import model_identity
@@ -61,7 +61,7 @@ class SearchSystem:
         from pseudorel.retrieval.nomic_files import NOMIC, cached_member
 
         names = [m for m in self.spec.model_names() if m.lower() not in NOMIC_ALIASES or cached_member(NOMIC)]
-        return {m: model_identity(self._model_path(m)) for m in names}
+        return {m: model_identity(self._model_path(m, folder)) for m in names}
 
     def _warn_if_models_changed(self) -> None:
         """A model replaced since the system was saved (retrained in place, read at another
@@ -86,13 +86,14 @@ class SearchSystem:
         folder.mkdir(parents=True, exist_ok=True)
         write_corpus(self.corpus, folder / self.spec.corpus)
         self.spec.corpus_digest = corpus_digest(self.corpus)
-        self.folder = folder
-        self.spec.models = self._model_identities()
+        self.spec.models = self._model_identities(folder)
         return self.spec.save(folder)
 
-    def _model_path(self, model: str) -> str:
-        if self.folder is not None and (self.folder / model).exists():
-            return str(self.folder / model)
+    def _model_path(self, model: str, folder: Path | None = None) -> str:
+        """``model`` inside ``folder`` (default: the system's) where it is there, else a model name."""
+        folder = folder or self.folder
+        if folder is not None and (folder / model).exists():
+            return str(folder / model)
         return model
 
     def retriever(self, name: str):
