@@ -6,8 +6,9 @@ default is chosen on test qrels). Nothing is trained.
 
 The teacher is what `adapt` ships when no learned part beats it (bench/results/system), so a
 stronger zero-shot teacher is a stronger product. Rows: BM25 + MiniLM (the old teacher),
-BM25 + MiniLM + nomic (today's default), BM25 + nomic, and the same three fused by min-max
-score interpolation instead of reciprocal ranks; paired p against today's default.
+BM25 + MiniLM + nomic, BM25 + nomic, and with all-mpnet-base-v2 (110M, the larger bi-encoder
+here) added, each fused by reciprocal ranks and by min-max score interpolation; paired p
+against today's default (BM25 + MiniLM + nomic interpolated).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from pseudorel.retrieval.fusion import fuse
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 
 SPLITS = {"scifact": "train", "nfcorpus": "dev"}
-DEFAULT = "rrf bm25+minilm+nomic"
+DEFAULT = "interpolate bm25+minilm+nomic"  # adapt's teacher since session 11
 COMPOSITIONS = {
     "bm25+minilm": ("bm25", "minilm"),
     "bm25+minilm+nomic": ("bm25", "minilm", "nomic"),
     "bm25+nomic": ("bm25", "nomic"),
+    "bm25+minilm+nomic+mpnet": ("bm25", "minilm", "nomic", "mpnet"),
+    "bm25+nomic+mpnet": ("bm25", "nomic", "mpnet"),
 }
 
 
@@ -41,6 +44,7 @@ def run_collection(name: str, split: str) -> dict:
         "bm25": BM25Retriever(data.corpus).search(queries, 100),
         "minilm": DenseRetriever(data.corpus, DEFAULT_BI_ENCODER, progress=False).search(queries, 100),
         "nomic": DenseRetriever(data.corpus, "nomic", progress=False).search(queries, 100),
+        "mpnet": DenseRetriever(data.corpus, "all-mpnet-base-v2", progress=False).search(queries, 100),
     }
     runs = dict(single)
     for label, parts in COMPOSITIONS.items():
