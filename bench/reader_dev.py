@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA, Report, run_table
+from query_likelihood import DOMAIN, WORK
 
 from pseudorel.data import load_beir
 from pseudorel.evaluation import evaluate_run, paired_test
@@ -36,17 +37,10 @@ from pseudorel.retrieval.fusion import fuse, reciprocal_rank_fusion
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 from pseudorel.teachers.query_likelihood import QLSettings, QueryLikelihoodTeacher
 
-WORK = Path(__file__).parent / "cache" / "query_likelihood"
 SPLITS = {"scifact": "train", "nfcorpus": "dev"}
-DOMAIN = {"scifact": "claim", "nfcorpus": "generic", "cranfield": "question"}
 QL_WEIGHTS = (0.2, 0.35, 0.5)
 DEFAULT_QUERIES = 60
 FUSION = "fusion (interpolate bm25+minilm+nomic)"
-
-
-def minmax(scores: dict[str, float]) -> dict[str, float]:
-    lo, hi = min(scores.values()), max(scores.values())
-    return {d: (s - lo) / (hi - lo) if hi > lo else 0.0 for d, s in scores.items()}
 
 
 def first_stage(name: str, split: str, n_queries: int, depth: int, seed: int):
@@ -69,15 +63,12 @@ def reader_runs(fused: dict, ql: dict) -> dict[str, dict]:
     """The fusion's lists re-ordered by QL alone and by QL combined with the fusion."""
     runs = {"ql alone": ql, "rrf(fusion, ql)": reciprocal_rank_fusion([fused, ql], top_k=1000)}
     for w in QL_WEIGHTS:
-        run = {}
-        for q, docs in fused.items():
-            f, r = minmax(docs), minmax(ql[q])
-            run[q] = {d: (1 - w) * f[d] + w * r[d] for d in docs}
-        runs[f"fusion + {w} ql"] = run
+        runs[f"fusion + {w} ql"] = fuse([fused, ql], "interpolate", (1 - w, w), top_k=1000)
     return runs
 
 
-def run_collection(name: str, split: str, models: list[str], args) -> dict:
+def run_collection(name: str, split: str, models: list[str], args, earlier_speeds: dict) -> dict:
+    """``earlier_speeds``: pairs/s of an earlier run, kept for a model this run reads all from the cache."""
     corpus, queries, qrels, fused = first_stage(name, split, args.queries, args.depth, args.seed)
     pairs = [(q, d) for q in sorted(fused) for d in sorted(fused[q])]
     evaluations = {FUSION: evaluate_run(qrels, fused)}
@@ -89,7 +80,7 @@ def run_collection(name: str, split: str, models: list[str], args) -> dict:
         cache_before, start = len(teacher.cache), time.perf_counter()
         scores = teacher.score([queries[q] for q, _ in pairs], [corpus[d].full_text for _, d in pairs])
         scored = len(teacher.cache) - cache_before
-        speeds[model] = round(scored / (time.perf_counter() - start), 2) if scored else None
+        speeds[model] = round(scored / (time.perf_counter() - start), 2) if scored else earlier_speeds.get(model)
         if np.isnan(scores).any():
             raise SystemExit(f"{model}: {int(np.isnan(scores).sum())} pairs not scored ({teacher.last_error})")
         ql: dict[str, dict[str, float]] = {}
@@ -108,7 +99,7 @@ def run_collection(name: str, split: str, models: list[str], args) -> dict:
 def markdown(results: dict) -> str:
     out = [
         "Each query's list is the fusion's top-depth; every run re-orders that list, so R@100 is the same "
-        "for all. pairs/s: uncached scoring speed in this run (blank: all from the cache).\n"
+        "for all. pairs/s: uncached scoring speed in the run that first scored the pairs.\n"
     ]
     for name, r in results.items():
         speeds = ", ".join(f"{m} {s} pairs/s" for m, s in r["pairs_per_s"].items() if s)
@@ -131,7 +122,8 @@ def main() -> None:
     results = report.data.setdefault("collections", {})
     for name in args.datasets:
         key = name if args.queries == DEFAULT_QUERIES else f"{name}, {args.queries} queries"
-        results[key] = run_collection(name, SPLITS[name], args.models, args)
+        earlier = results.get(key, {}).get("pairs_per_s", {})
+        results[key] = run_collection(name, SPLITS[name], args.models, args, earlier)
         report.save(markdown(results))
     report.save(markdown(results), complete=True)
 
