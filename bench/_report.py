@@ -25,11 +25,23 @@ def machine() -> dict:
                 break
     except OSError:
         pass
+    import subprocess
+
     import torch
 
+    from pseudorel.machine import cpu_summary
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent
+        ).stdout.strip()
+    except OSError:
+        commit = "unknown"
     return {
         "cores": os.cpu_count(),
         "cpu": cpu,
+        "cpu_flags": cpu_summary()["flags"],
+        "commit": commit,
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -71,7 +83,8 @@ class Report:
             f"# {self.name}\n\n"
             f"- command: `{m['command']}`\n- date: {m['date']}\n"
             f"- machine: {m['machine']['cores']} cores ({m['machine']['cpu']}), torch {m['machine']['torch']}"
-            f" with {m['machine']['torch_threads']} threads\n"
+            f" with {m['machine']['torch_threads']} threads; CPU flags {', '.join(m['machine'].get('cpu_flags', []))}\n"
+            f"- commit: {m['machine'].get('commit', 'unknown')}\n"
             f"- wall time: {m['wall_seconds']} s{'' if complete else ' (partial: still running or interrupted)'}\n"
         )
         for e in m.get("earlier", []):

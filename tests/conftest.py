@@ -37,13 +37,22 @@ def _fixture_words() -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> Path:
     """A random 2-layer BERT bi-encoder (mean pooling, normalised) saved in ST format."""
+    return _tiny_bi_encoder(tmp_path_factory.mktemp("tiny-model"), hidden=32, seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher_path(tmp_path_factory) -> Path:
+    """Another random bi-encoder, wider (48-d): the expensive teacher in sampled-mode tests."""
+    return _tiny_bi_encoder(tmp_path_factory.mktemp("tiny-teacher"), hidden=48, seed=1)
+
+
+def _tiny_bi_encoder(root: Path, hidden: int, seed: int) -> Path:
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    torch.manual_seed(0)
-    root = tmp_path_factory.mktemp("tiny-model")
+    torch.manual_seed(seed)
     hf_dir = root / "hf"
     hf_dir.mkdir()
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *_fixture_words(), *"abcdefghijklmnopqrstuvwxyz"]
@@ -53,10 +62,10 @@ def tiny_model_path(tmp_path_factory) -> Path:
     BertTokenizerFast(vocab_file=str(hf_dir / "vocab.txt")).save_pretrained(hf_dir)
     config = BertConfig(
         vocab_size=len(vocab),
-        hidden_size=32,
+        hidden_size=hidden,
         num_hidden_layers=2,
         num_attention_heads=2,
-        intermediate_size=64,
+        intermediate_size=2 * hidden,
         max_position_embeddings=128,
     )
     BertModel(config).save_pretrained(hf_dir)

@@ -38,14 +38,18 @@ from pseudorel._io import atomic_write
 from pseudorel.data.types import Dataset, Document
 from pseudorel.fingerprints import StageRecord, fingerprint, frame_digest, model_id
 from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest, teacher_model_ids
+from pseudorel.labels.sampled import SAMPLED, split_teacher
 from pseudorel.labels.store import load_labels, save_labels
-from pseudorel.labels.teacher_choice import AUTO, choose_teacher
+from pseudorel.labels.teacher_choice import AUTO, choose_teacher, measure_docs_per_second, speed_sample
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
+from pseudorel.retrieval.factory import dense_models
 from pseudorel.system.guard import PAIR_READERS, GuardSettings, held_out_query_ids
 from pseudorel.training._run import RUN_MARKER, claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
+from pseudorel.training.corpus_student import corpus_pass_rate, train_corpus_student
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
+from pseudorel.training.embedding_student import EmbeddingStudentSettings
 from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples, teacher_lists
 from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
 
@@ -60,7 +64,9 @@ class AdaptSettings:
     synthetic_per_document: int = 1  # queries of each kind per document (ict: distinct sentences)
     llm_query_docs: int = 0  # documents (seeded sample) the LLM writes a query for, if an LLM is given
     # ("auto",): BM25 + MiniLM, plus nomic-embed-text-v1.5 where it is usable (labels/teacher_choice.py)
-    labels: LabelSettings = field(default_factory=lambda: LabelSettings(retrievers=(AUTO,)))
+    labels: LabelSettings = field(default_factory=lambda: LabelSettings(retrievers=(AUTO,), teacher_mode=AUTO))
+    # sampled mode: the student that imitates the expensive teacher and re-encodes the corpus
+    student: EmbeddingStudentSettings = field(default_factory=EmbeddingStudentSettings)
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
     # document tower against the frozen training queries; both: fine-tune everything on examples
@@ -87,6 +93,8 @@ class AdaptSettings:
 
 
 RERANKER_SHARE = 0.35
+STUDENT = "student"  # sampled mode: the folder of the student that imitates the expensive teacher
+STUDENT_SHARE = 0.6  # of the time left in a budget when the student starts
 NO_READER = (
     "no teacher that reads the documents (LLM judge, query likelihood, cross-encoder) labelled the pairs, so "
     "the guard could only judge a reranker by its agreement with the first stage's own fusion, which it cannot "
@@ -125,9 +133,20 @@ def adapt(
     output.mkdir(parents=True, exist_ok=True)
     total = time.perf_counter()
     made = len(settings.synthetic_kinds) * min(len(corpus), settings.max_synthetic_docs or len(corpus))
-    choice = choose_teacher(settings.labels.retrievers, len(corpus), len(queries or []) + made, settings.time_budget_s)
-    settings = replace(settings, labels=replace(settings.labels, retrievers=choice.retrievers))
-    logger.info("teacher: %s (%s)", ", ".join(choice.retrievers), choice.reason)
+    choice = choose_teacher(
+        settings.labels.retrievers,
+        len(corpus),
+        len(queries or []) + made,
+        settings.time_budget_s,
+        mode=settings.labels.teacher_mode,
+        teacher_pairs=settings.labels.teacher_pairs,
+        measure=lambda model: measure_docs_per_second(model, speed_sample(corpus, settings.seed)),
+    )
+    settings = replace(
+        settings, labels=replace(settings.labels, retrievers=choice.retrievers, teacher_mode=choice.mode)
+    )
+    sampled = choice.mode == SAMPLED
+    logger.info("teacher: %s, %s mode (%s)", ", ".join(choice.retrievers), choice.mode, choice.reason)
     report: dict = {"settings": asdict(settings), "teacher": choice.as_dict(), "seconds": {}}
 
     def within_budget(train_settings, share: float = 1.0):
@@ -186,6 +205,12 @@ def adapt(
     all_labels, labels = labels, labels[~labels["query_id"].isin(set(held_out))].reset_index(drop=True)
     report["held_out_queries"] = len(held_out)
 
+    if sampled:
+        start = time.perf_counter()
+        budgeted = replace(settings, student=within_budget(settings.student, STUDENT_SHARE))
+        report["student"] = train_student(all_labels, corpus, held_out, output / STUDENT, budgeted)
+        _stage(report, "student", start, f"distilled from {report['student']['documents']} documents")
+
     reranker_path = output / "reranker"
     if settings.reranker is not None and settings.reranker_only_with_reader and not set(PAIR_READERS) & set(labels):
         report["reranker_skipped"] = NO_READER
@@ -231,7 +256,9 @@ def adapt(
     _stage(report, "retriever", start, f"trained on {report['examples']} queries or examples")
 
     retrievers = ("retriever",)
-    if settings.refresh_rounds > 0 and settings.chain:
+    if settings.refresh_rounds > 0 and sampled:
+        report["refresh"] = [{"round": 2, "ran": False, "reason": "not in sampled mode (the teacher read a sample)"}]
+    elif settings.refresh_rounds > 0 and settings.chain:
         report["refresh"] = [{"round": 2, "ran": False, "reason": "not with --chain (its labels are the reranker's)"}]
     elif settings.refresh_rounds > 0:
         from pseudorel.refresh import refresh_rounds
@@ -257,7 +284,9 @@ def adapt(
         )
 
     start = time.perf_counter()
-    report["system"] = build_system(corpus, all_labels, held_out, output, settings, retrievers)
+    report["system"] = build_system(
+        corpus, all_labels, held_out, output, settings, retrievers, student=STUDENT if sampled else None
+    )
     _stage(report, "system", start, f"ships {report['system']['shipped']}")
 
     if evaluation is not None and split in evaluation.qrels:
@@ -282,10 +311,10 @@ def build_system(
     output: Path,
     settings: AdaptSettings,
     retrievers: tuple[str, ...] = ("retriever",),
+    student: str | None = None,
 ) -> dict:
     """Let the guard choose the system's parts on the held-out queries and save the output
     folder as a system folder; returns what was shipped and what was dropped, and why."""
-    from pseudorel.retrieval.factory import dense_models
     from pseudorel.system import SearchSystem
     from pseudorel.system.select import select_system
 
@@ -302,6 +331,8 @@ def build_system(
         settings.guard,
         models,
         teacher_fusion=settings.labels.mining.fusion,
+        student=student,
+        sampled=settings.labels.teacher_mode == SAMPLED,
     )
     SearchSystem(spec, corpus, output).save(output)
     return {
@@ -352,6 +383,34 @@ def train_reranker(labels: pd.DataFrame, corpus: dict[str, Document], output: Pa
     card = {"teacher": _teacher(labels), "fingerprint": key}
     train_cross_encoder(settings.base_model, sample, corpus, output, settings.reranker, card=card)
     return len(sample)
+
+
+def train_student(
+    labels: pd.DataFrame,
+    corpus: dict[str, Document],
+    held_out: list[str],
+    output: Path,
+    settings: AdaptSettings,
+) -> dict:
+    """Sampled mode's student (``training/corpus_student.py``), fingerprinted and resumable;
+    returns what it learnt from and its measured corpus speed beside the teacher's."""
+    teacher = dense_models(split_teacher(settings.labels.retrievers)[1])[0]
+    key = fingerprint(
+        "student",
+        frame_digest(labels),
+        sorted(held_out),
+        corpus_digest(corpus),
+        model_id(settings.base_model),
+        model_id(teacher),
+        settings.student,
+    )
+    claim_output(output, key)
+    card = {"teacher": teacher, "fingerprint": key}
+    record = train_corpus_student(
+        settings.base_model, teacher, labels, corpus, held_out, output, settings.student, card
+    )
+    record["docs_per_second"] = round(corpus_pass_rate(str(output), corpus), 1)
+    return record
 
 
 def train_retriever(
@@ -440,7 +499,7 @@ def evaluate_students(dataset: Dataset, output: Path, split: str, settings: Adap
     from pseudorel.evaluation.rerank import rerank_run
     from pseudorel.retrieval.bm25 import BM25Retriever
     from pseudorel.retrieval.dense import DenseRetriever
-    from pseudorel.retrieval.fusion import reciprocal_rank_fusion
+    from pseudorel.retrieval.fusion import fuse, reciprocal_rank_fusion
     from pseudorel.system import SearchSystem
 
     queries = dataset.split_queries(split)
@@ -458,6 +517,12 @@ def evaluate_students(dataset: Dataset, output: Path, split: str, settings: Adap
     }
     runs["hybrid_zero_shot"] = reciprocal_rank_fusion([runs["bm25"], runs["zero_shot"]])
     runs["hybrid_retriever"] = reciprocal_rank_fusion([runs["bm25"], runs["retriever"]])
+    if settings.labels.teacher_mode == SAMPLED and (output / STUDENT / "modules.json").is_file():
+        retrievers[STUDENT] = DenseRetriever(dataset.corpus, model=str(output / STUDENT))
+        runs["student"] = retrievers[STUDENT].search(queries, 100)
+        fusion = settings.labels.mining.fusion
+        runs["hybrid_zero_shot_teacher_fusion"] = fuse([runs["bm25"], runs["zero_shot"]], fusion)
+        runs["hybrid_student"] = fuse([runs["bm25"], runs["student"]], fusion)
     if settings.reranker is not None and (output / "reranker" / "config.json").is_file():
         runs["bm25+reranker"] = rerank_run(runs["bm25"], queries, dataset.corpus, str(output / "reranker"))
     if (output / "system.json").is_file():

@@ -1,10 +1,12 @@
-"""adapt's default teacher: nomic joins BM25 + MiniLM only where it is usable and affordable."""
+"""adapt's default teacher: nomic joins BM25 + MiniLM where it is usable, reading the whole corpus
+where this machine's measured speed allows and a sample of pairs where it does not."""
 
 from __future__ import annotations
 
 import pytest
 
 from pseudorel.labels import teacher_choice
+from pseudorel.labels.sampled import FULL, SAMPLED
 from pseudorel.labels.teacher_choice import AUTO, BASE_TEACHER, STRONG_TEACHER, choose_teacher
 from pseudorel.retrieval import nomic_files
 
@@ -43,9 +45,43 @@ def test_auto_falls_back_when_the_fetch_fails(monkeypatch):
     assert choice.retrievers == BASE_TEACHER and "no network" in choice.reason
 
 
-def test_auto_leaves_nomic_out_when_it_does_not_fit_the_budget(isolated_cache):
+def test_auto_leaves_nomic_out_when_not_even_a_sample_fits_the_budget(isolated_cache):
     _cache_nomic(isolated_cache)
-    documents = int(teacher_choice.NOMIC_DOCS_PER_SECOND * 600)  # about 10 minutes of encoding
-    choice = choose_teacher((AUTO,), documents, 0, time_budget_s=15 * 60)
-    assert choice.retrievers == BASE_TEACHER and "budget" in choice.reason
-    assert choose_teacher((AUTO,), documents, 0, time_budget_s=60 * 60).retrievers == STRONG_TEACHER
+
+    def choose(budget_s):
+        return choose_teacher((AUTO,), 2400, 0, budget_s, mode=AUTO, teacher_pairs=2000, measure=lambda m: 4.0)
+
+    full = choose(60 * 60)  # 10 minutes of encoding: within 40% of an hour
+    assert full.retrievers == STRONG_TEACHER and full.mode == FULL
+    assert full.estimates["full_pass_s"] == 600 and "within" in full.reason
+    sampled = choose(15 * 60)  # 1,000 documents for 2,000 pairs: about 4 of the 6 minutes allowed
+    assert sampled.retrievers == STRONG_TEACHER and sampled.mode == SAMPLED and "sampled" in sampled.reason
+    left_out = choose(5 * 60)
+    assert left_out.retrievers == BASE_TEACHER and "left out" in left_out.reason and "budget" in left_out.reason
+
+
+def test_mode_follows_the_measured_speed():
+    teacher = ("bm25", "dense", "dense:big-model")
+    measured = []
+
+    def rate(docs_per_second):
+        return lambda model: measured.append(model) or docs_per_second
+
+    slow = choose_teacher(teacher, 20_000, 40_000, mode=AUTO, measure=rate(2.0))  # about 4 hours
+    assert slow.mode == SAMPLED and "over an hour" in slow.reason and measured == ["big-model"]
+    fast = choose_teacher(teacher, 20_000, 40_000, mode=AUTO, measure=rate(500.0))  # under a minute
+    assert fast.mode == FULL and fast.estimates["teacher_docs_per_second"] == 500.0
+    # a mode given is kept; a teacher with nothing expensive is full and measures nothing
+    assert choose_teacher(teacher, 10, 10, mode=SAMPLED, measure=rate(1.0)).mode == SAMPLED
+    assert choose_teacher(("bm25", "dense"), 10**6, 0, mode=AUTO, measure=rate(1e-3)).mode == FULL
+    assert len(measured) == 2
+
+
+def test_speed_is_measured_once_per_machine_model_and_sample(tiny_model_path, monkeypatch):
+    from pseudorel.retrieval import models
+
+    texts = ["a short document about bones", "another about vitamin d and fractures"] * 4
+    rate = teacher_choice.measure_docs_per_second(str(tiny_model_path), texts)
+    assert rate > 0
+    monkeypatch.setattr(models, "load_bi_encoder", lambda *a, **k: pytest.fail("measured again"))
+    assert teacher_choice.measure_docs_per_second(str(tiny_model_path), texts) == rate

@@ -18,6 +18,7 @@ import pandas as pd
 from pseudorel._io import text_digest
 from pseudorel.candidates.mining import MiningSettings, mine_candidates
 from pseudorel.data.types import Document
+from pseudorel.labels.sampled import SAMPLED, sampled_candidates
 from pseudorel.labels.store import StageCache
 from pseudorel.queries.synthetic import synthetic_queries
 from pseudorel.queries.types import Query
@@ -49,6 +50,11 @@ class LabelSettings:
     ql_depth: int = 10  # each sampled query's top-ranked candidates it scores
     ql_seconds: float | None = None
     ql: QLSettings = field(default_factory=QLSettings)
+    # full: every retriever searches the whole corpus; sampled: the expensive dense teachers read
+    # only the candidates of a sample of queries within teacher_pairs (labels/sampled.py);
+    # auto: decided by adapt from this machine's measured speed (labels/teacher_choice.py)
+    teacher_mode: str = "full"
+    teacher_pairs: int = 10_000
     seed: int = 0
 
     def cheap_key(self) -> str:
@@ -66,7 +72,10 @@ def queries_digest(queries: list[Query]) -> str:
     return text_digest(*(f"{q.id}\x01{q.text}\x01{q.source}\x01{q.doc_id}" for q in queries))
 
 
-def _runs(corpus: dict[str, Document], queries: list[Query], specs: tuple[str, ...], depth: int, **dense_options):
+def run_retrievers(
+    corpus: dict[str, Document], queries: list[Query], specs: tuple[str, ...], depth: int, **dense_options
+):
+    """Each retriever's top ``depth`` for ``queries``, keyed by its spec with ``:`` as ``_``."""
     from pseudorel.retrieval.factory import build_retriever
 
     texts = {q.id: q.text for q in queries}
@@ -111,12 +120,28 @@ def cheap_labels(
 
     def compute() -> pd.DataFrame:
         everything = queries + calib
-        runs = _runs(
-            corpus, everything, settings.retrievers, settings.mining.depth, progress=progress, executor=executor
-        )
-        frame = mine_candidates(everything, runs, settings.mining)
+        if settings.teacher_mode == SAMPLED:
+            sampled = queries if any(q.synthetic for q in queries) else everything  # calibration needs synthetic ones
+            frame, stats = sampled_candidates(
+                corpus,
+                sampled,
+                settings.retrievers,
+                settings.mining,
+                settings.teacher_pairs,
+                settings.seed,
+                progress,
+                executor,
+            )
+            cache.save_json("teacher_pass", key, stats)
+        else:
+            runs = run_retrievers(
+                corpus, everything, settings.retrievers, settings.mining.depth, progress=progress, executor=executor
+            )
+            frame = mine_candidates(everything, runs, settings.mining)
         frame["calibration_only"] = frame["query_id"].str.startswith(CALIBRATION_PREFIX)
         calib_mask = frame["calibration_only"].to_numpy()
+        if settings.teacher_mode == SAMPLED:  # the sampled synthetic queries calibrate (no extra teacher pairs)
+            calib_mask = (frame["query_source"] != "log").to_numpy()
         positives = frame["is_source_doc"].to_numpy(dtype=int)
         frame = frame.rename(columns={"fused_score": "score_fusion"})  # the fusion teacher (MiningSettings.fusion)
         frame["prob_fusion"] = _calibrated(
@@ -134,7 +159,9 @@ def cheap_labels(
             frame["prob_ce"] = _calibrated(frame["score_ce"].to_numpy(), calib_mask, positives, settings.calibration)
         return frame
 
-    return cache.get_or_compute("cheap", key, compute)
+    frame = cache.get_or_compute("cheap", key, compute)
+    frame.attrs["teacher_pass"] = cache.load_json("teacher_pass", key)
+    return frame
 
 
 def judge_pairs(
@@ -183,13 +210,15 @@ def label_pairs(
     ``backend`` is the LLM judge's chat model, ``scorer`` the query-likelihood teacher's model,
     ``executor`` where the sharded stages run (``pseudorel.scale``; default: this process)."""
     cache = StageCache(workdir)
-    frame = cheap_labels(corpus, queries, settings, cache, progress=progress, executor=executor)
-    frame = frame[~frame["calibration_only"]].drop(columns="calibration_only").reset_index(drop=True)
+    cheap = cheap_labels(corpus, queries, settings, cache, progress=progress, executor=executor)
+    frame = cheap[~cheap["calibration_only"]].drop(columns="calibration_only").reset_index(drop=True)
     teachers = {"fusion": frame["prob_fusion"].to_numpy(), "source": frame["prob_source"].to_numpy()}
     if "prob_ce" in frame:
         teachers["ce"] = frame["prob_ce"].to_numpy()
     frame["prob_cheap"] = combine_probs(teachers)
     stats: dict = {"pairs": len(frame), "queries": frame["query_id"].nunique()}
+    if settings.teacher_mode == SAMPLED:
+        stats["teacher_pass"] = cheap.attrs.get("teacher_pass")
     if backend is not None and settings.llm_budget > 0:
         indices = select_for_judging(
             frame["prob_cheap"].to_numpy(), settings.llm_budget, settings.llm_select, settings.seed

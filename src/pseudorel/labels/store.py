@@ -53,3 +53,16 @@ class StageCache:
         frame = compute()
         save_labels(frame, path)
         return frame
+
+    def save_json(self, stage: str, key: str, data: dict) -> None:
+        """A stage's side record (what it read, how long it took), keyed like its table."""
+        import json
+
+        with atomic_write(self.workdir / f"{stage}-{key[:16]}.json") as f:
+            json.dump(data, f, indent=2)
+
+    def load_json(self, stage: str, key: str) -> dict | None:
+        import json
+
+        path = self.workdir / f"{stage}-{key[:16]}.json"
+        return json.loads(path.read_text()) if path.is_file() else None

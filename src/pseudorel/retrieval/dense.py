@@ -6,6 +6,7 @@ import numpy as np
 
 from pseudorel.data.types import Document, Run
 from pseudorel.retrieval.ann import IndexSettings, build_index
+from pseudorel.retrieval.embedding_store import encode_by_content
 from pseudorel.retrieval.encoding import encode_texts
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER, model_fingerprint, resolve_model
 
@@ -41,8 +42,29 @@ class DenseRetriever:
         self.executor = executor  # None: encode here; else shards run where it says (workers load ``model``)
         self.progress = progress
         self.doc_ids = list(corpus)
-        doc_emb = self.encode([corpus[d].full_text for d in self.doc_ids], task="document", desc="encode corpus")
+        self.encode_stats: dict = {}
+        doc_emb = self.encode_documents([corpus[d].full_text for d in self.doc_ids], self.encode_stats)
         self.index = build_index(doc_emb, index)
+
+    def encode_documents(self, texts: list[str], stats: dict | None = None) -> np.ndarray:
+        """Document embeddings, cached per text (a document encoded for any earlier corpus is
+        not encoded again); ``stats`` receives how many were encoded now and how long it took."""
+        if not self.settings["use_cache"]:
+            return self.encode(texts, task="document", desc="encode corpus")
+        emb = encode_by_content(
+            self.model,
+            texts,
+            self.model_id,
+            task="document",
+            precision=self.settings["precision"],
+            batch_size=self.settings["batch_size"],
+            progress=self.progress,
+            desc="encode corpus",
+            executor=self.executor,
+            model_name=self.model_name,
+            stats=stats,
+        )
+        return self._normalized(emb)
 
     def encode(
         self, texts: list[str], task: str | None = None, desc: str = "encode", use_cache: bool | None = None
@@ -61,6 +83,9 @@ class DenseRetriever:
             model_name=self.model_name,
             **settings,
         )
+        return self._normalized(emb)
+
+    def _normalized(self, emb: np.ndarray) -> np.ndarray:
         if self.normalize:
             norms = np.linalg.norm(emb, axis=1, keepdims=True)
             emb = emb / np.maximum(norms, 1e-12)

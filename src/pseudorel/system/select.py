@@ -32,6 +32,26 @@ def _weights(share: float, dense: int) -> tuple[float, ...]:
     return (round(share, 4), *[round((1 - share) / dense, 4)] * dense)
 
 
+def _reweighted(stage: FirstStage) -> list[FirstStage]:
+    """``stage`` with each fusion method and weight of :data:`FUSION_GRID`."""
+    return [FirstStage(stage.dense, m, _weights(share, len(stage.dense))) for m, share in FUSION_GRID]
+
+
+def _consider_student(student: str, current: tuple, score, settings: GuardSettings, decisions: list) -> tuple:
+    """The student beside the current dense models (in nomic's place in the teacher's shape) or
+    in their place, each with every fusion weight; it replaces the current first stage only if
+    its best beats the best the current models reach with any fusion weight, so that it is not
+    credited with what reweighting alone would give."""
+    stage = current[0]
+    without = max([current, *((c, *score(c)) for c in _reweighted(stage))], key=lambda t: mean(t[2]))
+    shapes = [FirstStage(d, stage.fusion, (1.0,) * (1 + len(d))) for d in ((*stage.dense, student), (student,))]
+    tried = [variant for shape in shapes for variant in (shape, *_reweighted(shape))]
+    best = max(((c, *score(c)) for c in tried), key=lambda t: mean(t[2]))
+    decision = decide("student", best[0].describe(), best[2], without[0].describe(), without[2], settings.alpha)
+    decisions.append(decision)
+    return best if decision.kept else current
+
+
 def select_system(
     corpus: dict[str, Document],
     labels: pd.DataFrame,
@@ -44,13 +64,18 @@ def select_system(
     teacher_models: tuple[str, ...] = (),
     log: bool = True,
     teacher_fusion: str = "rrf",
+    student: str | None = None,
+    sampled: bool = False,
 ) -> tuple[SystemSpec, list[Decision]]:
     """The system to ship and the guard's decisions. ``retriever`` and ``reranker`` are folder
     names inside ``folder`` (None: not trained; several retrievers: one per refresh round, each
     offered in place of the one before); ``teacher_models`` are the teacher's dense
     models besides ``base_model``; ``held_out`` are queries no student saw; ``log``: say each
     decision in the log; ``teacher_fusion``: how the teacher fused its retrievers (its own
-    ranking is offered first, in place of the zero-shot hybrid)."""
+    ranking is offered first, in place of the zero-shot hybrid). ``sampled``: the teacher labelled
+    only a sample and cannot be deployed, so it is not offered, the baseline is the zero-shot
+    hybrid fused as the teacher fuses, and ``student`` (a folder inside ``folder``: the model that
+    imitates the expensive teacher) is offered beside or in place of the base model."""
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
     queries = {qid: texts[qid] for qid in held_out}
@@ -68,13 +93,15 @@ def select_system(
         decisions.append(decision)
         return (candidate, run, scores) if decision.kept else current
 
-    baseline = FirstStage(dense=(base_model,))
+    baseline = FirstStage((base_model,), teacher_fusion) if sampled else FirstStage(dense=(base_model,))
     current = (baseline, *score(baseline))
     base_scores = current[2]
     extra = tuple(m for m in teacher_models if m != base_model)
     dense = (base_model, *extra)
     teacher = FirstStage(dense, teacher_fusion, (1.0,) * (1 + len(dense)))
-    if teacher.describe() != baseline.describe():  # the teacher's own ranking: more models, or another fusion
+    if (
+        not sampled and teacher.describe() != baseline.describe()
+    ):  # the teacher's own ranking: more models, or another fusion
         current = consider("teacher models" if extra else "teacher fusion", teacher, current)
     rounds = (retriever,) if isinstance(retriever, str) else tuple(retriever or ())
     replaced = base_model
@@ -87,6 +114,9 @@ def select_system(
             "dense tower" if k == 1 else f"refresh round {k}", FirstStage(dense, stage.fusion, stage.weights), current
         )
         replaced = name
+
+    if student is not None:
+        current = _consider_student(student, current, score, settings, decisions)
 
     stage = current[0]
     tried = [FirstStage(stage.dense, m, _weights(share, len(stage.dense))) for m, share in FUSION_GRID]

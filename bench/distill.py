@@ -1,0 +1,268 @@
+"""Sampled mode: the expensive teacher labels a fixed number of pairs, a student carries it to the
+whole corpus, the guard ships it when it wins. Against the zero-shot baselines and the full teacher.
+
+    .venv/bin/python bench/distill.py [--datasets scifact nfcorpus cranfield merged] [--teacher-pairs 10000]
+
+Per collection (``merged``: the three corpora in one, about 10,200 documents, each collection's
+test queries evaluated over it): ``adapt`` in sampled mode with a fixed pair budget (the train
+split's query texts as unlabeled queries where the collection has one; no qrels read), then on
+the test queries (qrels read here only): zero-shot BM25, MiniLM, nomic, the zero-shot hybrid
+(BM25 + MiniLM, fused as the system fuses: min-max interpolation), the full teacher (BM25 +
+MiniLM + nomic interpolated over the whole corpus: what full mode ships, the cost reference),
+the student alone, BM25 + student, the shipped system, each with a paired randomization p
+against the hybrid; what the teacher read; each pass's documents/s (median of 3, on the same
+sample of the corpus, in this run) and wall-time projections for 10^5 and 10^6 documents.
+nomic's embeddings are cached per text, so the collections share one pass over their documents.
+Runs are cached under bench/cache/distill/<name>; results are rewritten after each collection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _corpora import MERGED, SINGLE, load_collection
+from _report import Report
+
+from pseudorel.adapt import AdaptSettings, adapt
+from pseudorel.data.beir import available_splits, split_query_ids
+from pseudorel.evaluation import evaluate_run, paired_test
+from pseudorel.labels.sampled import SAMPLED
+from pseudorel.queries import Query
+from pseudorel.retrieval.bm25 import BM25Retriever
+from pseudorel.retrieval.dense import DenseRetriever
+from pseudorel.retrieval.fusion import fuse
+from pseudorel.system import SearchSystem
+
+CACHE = Path(__file__).parent / "cache" / "distill"
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TEACHER = "nomic"
+BASE = "all-MiniLM-L6-v2"
+RATE_SAMPLE = 64
+SCALES = (10**5, 10**6)
+WORKERS = (4, 16)
+
+
+def unlabeled_queries(name: str) -> list[Query]:
+    """The train split's query texts (no judgments) where a collection has one; merged: all of them."""
+    parts = SINGLE if name == MERGED else (name,)
+    out = []
+    for part in parts:
+        folder = DATA / part
+        if "train" not in available_splits(folder):
+            continue
+        texts = load_collection(part).queries
+        prefix = f"{part}/" if name == MERGED else ""
+        out += [Query(prefix + q, texts[q]) for q in split_query_ids(folder, "train") if q in texts]
+    return out
+
+
+def rates(corpus: dict, student: Path) -> dict:
+    """Documents/s of the teacher, the base model and the student on one seeded sample of the
+    corpus, each the median of 3 timed passes (no cache), in this process."""
+    from pseudorel.retrieval.encoding import encode_texts
+    from pseudorel.retrieval.models import load_bi_encoder
+
+    ids = random.Random(0).sample(sorted(corpus), min(RATE_SAMPLE, len(corpus)))
+    texts = [corpus[d].full_text for d in ids]
+    out = {}
+    for key, name in (("teacher", TEACHER), ("base", BASE), ("student", str(student))):
+        model = load_bi_encoder(name)
+        encode_texts(model, texts[:4], "rate", use_cache=False, progress=False)  # warm-up
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            encode_texts(model, texts, "rate", use_cache=False, progress=False)
+            times.append(time.perf_counter() - start)
+        out[f"{key}_docs_per_second"] = round(len(texts) / statistics.median(times), 2)
+    return out
+
+
+def projections(speed: dict, student_train_s: float, teacher_docs: int) -> dict:
+    """Projected hours (from this run's rates; not measured) to build each system at 10^5 and
+    10^6 documents: the full teacher's corpus pass, and sampled mode's passes (the teacher's
+    fixed sample, the base model's and the student's corpus passes, the student's training)."""
+    out = {}
+    for n in SCALES:
+        full = n / speed["teacher_docs_per_second"] + n / speed["base_docs_per_second"]
+        corpus_passes = n / speed["base_docs_per_second"] + n / speed["student_docs_per_second"]
+        fixed = teacher_docs / speed["teacher_docs_per_second"] + student_train_s
+        row = {"full_teacher_h": round(full / 3600, 2), "sampled_h": round((fixed + corpus_passes) / 3600, 2)}
+        for w in WORKERS:  # the corpus passes split across w Ray workers of this machine's speed
+            row[f"full_teacher_{w}_workers_h"] = round(full / w / 3600, 2)
+            row[f"sampled_{w}_workers_h"] = round((fixed + corpus_passes / w) / 3600, 2)
+        out[f"{n:.0e}"] = row
+    return out
+
+
+def run_collection(name: str, teacher_pairs: int) -> dict:
+    data = load_collection(name)
+    unlabeled = unlabeled_queries(name)
+    settings = AdaptSettings()
+    settings = replace(
+        settings,
+        labels=replace(settings.labels, teacher_mode=SAMPLED, teacher_pairs=teacher_pairs),
+    )
+    out = CACHE / name
+    start = time.perf_counter()
+    report = adapt(data.corpus, out, unlabeled, settings)  # no evaluation here: no qrels reach adapt
+    adapt_s = time.perf_counter() - start
+    speed = rates(data.corpus, out / "student")
+
+    queries, qrels = data.split_queries("test"), data.qrels["test"]  # qrels: evaluation only, from here on
+    start = time.perf_counter()
+    retrievers = {
+        "bm25": BM25Retriever(data.corpus),
+        BASE: DenseRetriever(data.corpus, BASE, progress=False),
+        TEACHER: DenseRetriever(data.corpus, TEACHER, progress=False),
+        "student": DenseRetriever(data.corpus, str(out / "student"), progress=False),
+    }
+    runs = {
+        "bm25": retrievers["bm25"].search(queries, 100),
+        "minilm": retrievers[BASE].search(queries, 100),
+        "nomic": retrievers[TEACHER].search(queries, 100),
+        "student": retrievers["student"].search(queries, 100),
+    }
+    fusion = settings.labels.mining.fusion
+    runs["hybrid_zero_shot"] = fuse([runs["bm25"], runs["minilm"]], fusion)
+    runs["hybrid_zero_shot_rrf"] = fuse([runs["bm25"], runs["minilm"]], "rrf")
+    runs["teacher_full"] = fuse([runs["bm25"], runs["minilm"], runs["nomic"]], fusion)
+    runs["bm25_student"] = fuse([runs["bm25"], runs["student"]], fusion)
+    runs["bm25_minilm_student"] = fuse([runs["bm25"], runs["minilm"], runs["student"]], fusion)
+    runs["system"] = SearchSystem.load(out, retrievers=retrievers).search(queries, 100)
+    evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
+    base = evaluations["hybrid_zero_shot"].column("nDCG@10")
+    table = {}
+    for key, evaluation in evaluations.items():
+        test = paired_test(base, evaluation.column("nDCG@10"), "nDCG@10")
+        table[key] = {**evaluation.aggregate, "p_vs_hybrid_zero_shot": test.p_value}
+    per_part = {}
+    if name == MERGED:  # each collection's test queries over the merged corpus
+        for part in SINGLE:
+            ids = [q for q in queries if q.startswith(f"{part}/")]
+            per_part[part] = {
+                key: round(sum(evaluations[key].column("nDCG@10")[q] for q in ids) / len(ids), 4)
+                for key in ("hybrid_zero_shot", "teacher_full", "bm25_student", "system")
+            }
+    teacher_pass = report["label_stats"]["teacher_pass"] if "label_stats" in report else None
+    student = report["student"]
+    train_s = report["seconds"].get("student", 0.0)
+    return {
+        "documents": len(data.corpus),
+        "teacher_choice": report["teacher"],
+        "teacher_pass": teacher_pass,
+        "student": student,
+        "queries": report["queries"],
+        "held_out_queries": report["held_out_queries"],
+        "shipped": report["system"]["shipped"],
+        "student_shipped": "student" in report["system"]["shipped"],
+        "dropped": report["system"]["dropped"],
+        "decisions": report["system"]["decisions"],
+        "seconds": {
+            **report["seconds"],
+            "adapt": round(adapt_s, 1),
+            "test_evaluation": round(time.perf_counter() - start, 1),
+        },
+        "speed": speed,
+        "projections": projections(speed, train_s, (teacher_pass or {}).get("documents_read", 0)),
+        "test": table,
+        "merged_per_collection": per_part,
+    }
+
+
+def headline(collections: dict, teacher_pairs: int) -> dict:
+    head: dict = {}
+    gaps = []
+    for name, r in collections.items():
+        t = r["test"]
+        head[f"{name}_student_system"] = round(t["system"]["nDCG@10"], 4)
+        head[f"{name}_hybrid_zero_shot"] = round(t["hybrid_zero_shot"]["nDCG@10"], 4)
+        head[f"{name}_teacher_full"] = round(t["teacher_full"]["nDCG@10"], 4)
+        gap = t["teacher_full"]["nDCG@10"] - t["hybrid_zero_shot"]["nDCG@10"]
+        if gap > 0:
+            gaps.append((t["system"]["nDCG@10"] - t["hybrid_zero_shot"]["nDCG@10"]) / gap)
+    speedups = [
+        r["speed"]["student_docs_per_second"] / r["speed"]["teacher_docs_per_second"] for r in collections.values()
+    ]
+    pairs = {(r["teacher_pass"] or {}).get("pairs") for r in collections.values()}
+    head["gap_recovered"] = round(sum(gaps) / len(gaps), 3) if gaps else None
+    head["teacher_pairs"] = teacher_pairs if len(pairs) == 1 else sorted(pairs)
+    head["teacher_pairs_used"] = {n: (r["teacher_pass"] or {}).get("pairs") for n, r in collections.items()}
+    head["encode_speedup"] = round(statistics.median(speedups), 1) if speedups else None
+    head["student_shipped_sets"] = sum(r["student_shipped"] for r in collections.values())
+    return head
+
+
+def markdown(results: dict) -> str:
+    lines = ["## Headline", "", "| key | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in results.get("headline", {}).items()] + [""]
+    for name, r in results.get("collections", {}).items():
+        tp = r["teacher_pass"] or {}
+        nomic = tp.get("dense_nomic", {})
+        lines += [
+            f"## {name} ({r['documents']:,} documents)",
+            "",
+            f"Shipped: **{r['shipped']}**; dropped: {', '.join(r['dropped']) or 'nothing'}.",
+            "",
+            f"Teacher read {tp.get('pairs')} pairs of {tp.get('queries')} queries: "
+            f"{tp.get('documents_read')} documents "
+            f"({nomic.get('encoded')} encoded in this run, the rest from the per-text cache). Student distilled from "
+            f"{r['student']['queries']} queries and {r['student']['documents']} documents.",
+            "",
+            "| run (test) | nDCG@10 | R@100 | p vs hybrid zero-shot |",
+            "|---|---|---|---|",
+        ]
+        for key, m in r["test"].items():
+            lines.append(f"| {key} | {m['nDCG@10']:.4f} | {m['R@100']:.4f} | {m['p_vs_hybrid_zero_shot']:.3g} |")
+        if r.get("merged_per_collection"):
+            lines += ["", "Each collection's test queries over the merged corpus (nDCG@10):", ""]
+            lines += ["| collection | hybrid | teacher full | BM25 + student | system |", "|---|---|---|---|---|"]
+            for part, v in r["merged_per_collection"].items():
+                lines.append(
+                    f"| {part} | {v['hybrid_zero_shot']} | {v['teacher_full']} | {v['bm25_student']} | {v['system']} |"
+                )
+        s = r["speed"]
+        lines += [
+            "",
+            f"Documents/s (median of 3, same {RATE_SAMPLE}-document sample, this run): teacher "
+            f"{s['teacher_docs_per_second']}, MiniLM {s['base_docs_per_second']}, "
+            f"student {s['student_docs_per_second']}.",
+            "",
+            "Projected wall time in hours (from these rates, not measured; Ray workers of this machine's speed):",
+            "",
+            "| documents | " + " | ".join(next(iter(r["projections"].values())).keys()) + " |",
+            "|---" * (1 + len(next(iter(r["projections"].values())))) + "|",
+        ]
+        for n, row in r["projections"].items():
+            lines.append(f"| {n} | " + " | ".join(str(v) for v in row.values()) + " |")
+        lines += ["", "Guard decisions (held-out labels of the full teacher, no qrels):", ""]
+        lines += [f"- {d['part']}: {d['candidate']} — {d['reason']}" for d in r["decisions"]]
+        seconds = ", ".join(f"{k} {v} s" for k, v in r["seconds"].items())
+        lines += ["", f"Wall time per stage: {seconds}.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--datasets", nargs="+", default=[*SINGLE, MERGED])
+    parser.add_argument("--teacher-pairs", type=int, default=10_000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    report = Report("distill", keep_previous=False)
+    report.data = {"collections": {}}
+    for name in args.datasets:
+        report.data["collections"][name] = run_collection(name, args.teacher_pairs)
+        report.data["headline"] = headline(report.data["collections"], args.teacher_pairs)
+        report.save(markdown(report.data))
+    report.save(markdown(report.data), complete=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""``adapt`` in sampled mode on the fixture: the teacher labels a sample, a student imitates it."""
+
+from __future__ import annotations
+
+import json
+
+from pseudorel.adapt import AdaptSettings, adapt
+from pseudorel.candidates.mining import MiningSettings
+from pseudorel.data import load_beir
+from pseudorel.labels.pipeline import LabelSettings
+from pseudorel.queries import Query
+from pseudorel.training.embedding_student import EmbeddingStudentSettings
+from pseudorel.training.query_tower import QueryTowerSettings
+
+
+def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
+    tmp_path, tiny_dataset_path, tiny_model_path, tiny_teacher_path
+):
+    from sentence_transformers import SentenceTransformer
+
+    ds = load_beir(tiny_dataset_path, splits=["test"])
+    settings = AdaptSettings(
+        base_model=str(tiny_model_path),
+        labels=LabelSettings(
+            retrievers=("bm25", f"dense:{tiny_model_path}", f"dense:{tiny_teacher_path}"),
+            mining=MiningSettings(top=3, deep=1),
+            teacher_pairs=60,
+        ),
+        query_tower=QueryTowerSettings(epochs=1, batch_size=4, eval_fraction=0.0),
+        student=EmbeddingStudentSettings(epochs=1, batch_size=8, bf16=False),
+    )
+    unlabeled = [Query(q, t) for q, t in ds.queries.items()]
+    out = tmp_path / "out"
+    report = adapt(ds.corpus, out, unlabeled, _sampled(settings), evaluation=ds)
+    assert report["teacher"]["mode"] == "sampled"
+    assert report["label_stats"]["teacher_pass"]["pairs"] <= 60
+    assert report["refresh"][0]["ran"] is False
+    student = report["student"]
+    assert student["documents"] > 0 and student["docs_per_second"] > 0
+    # a plain sentence-transformers folder, in the teacher's (48-d) space
+    model = SentenceTransformer(str(out / "student"), device="cpu")
+    assert model.encode(["vitamin d"]).shape == (1, 48)
+    card = json.loads((out / "student" / "pseudorel.json").read_text())
+    assert (
+        card["teacher"] == str(tiny_teacher_path)
+        and card["distilled_texts"] == student["queries"] + student["documents"]
+    )
+    parts = [d["part"] for d in report["system"]["decisions"]]
+    assert "student" in parts and "teacher models" not in parts
+    assert {"student", "hybrid_student", "hybrid_zero_shot_teacher_fusion"} <= set(report["evaluation"])
+
+
+def _sampled(settings: AdaptSettings) -> AdaptSettings:
+    from dataclasses import replace
+
+    return replace(settings, labels=replace(settings.labels, teacher_mode="sampled"))
