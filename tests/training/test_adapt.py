@@ -44,7 +44,12 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
             assert (out / path).is_file(), path
         assert (out / "retriever" / "modules.json").is_file() and (out / "reranker" / "config.json").is_file()
         assert report["queries"] == {"unlabeled": 5, "synthetic": 22, "llm": 2}
-        assert report["teacher"] == {"retrievers": ["bm25", f"dense:{tiny_model_path}"], "reason": "as requested"}
+        assert report["teacher"] == {
+            "retrievers": ["bm25", f"dense:{tiny_model_path}"],
+            "reason": "as requested",
+            "mode": "full",  # no expensive teacher: nothing to sample
+            "estimates": {},
+        }
         assert (
             report["label_stats"]["llm"]["judged"] == 5 and len(state.requests) == 2 + 1 + 5
         )  # written + server check + judged

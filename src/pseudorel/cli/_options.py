@@ -146,6 +146,18 @@ RerankerLossOpt = Annotated[
 ]
 
 
+TeacherModeOpt = Annotated[
+    str,
+    typer.Option(
+        help="full: the expensive teacher (nomic, any dense model after the first) encodes the whole corpus; "
+        "sampled: it reads only the candidate pairs of a sample of queries (--teacher-pairs) and a student "
+        "carries it to the corpus; auto: full where this machine's measured speed allows (an hour, or 40% of "
+        "--time-budget), else sampled."
+    ),
+]
+TeacherPairsOpt = Annotated[
+    int, typer.Option(help="With sampled teaching: the most (query, document) pairs the expensive teacher reads.")
+]
 TeacherFusionOpt = Annotated[
     str,
     typer.Option(

@@ -13,6 +13,8 @@ from pseudorel.cli._options import (
     RayAddressOpt,
     RerankerLossOpt,
     TeacherFusionOpt,
+    TeacherModeOpt,
+    TeacherPairsOpt,
     WorkersOpt,
     executor_from_options,
 )
@@ -67,6 +69,8 @@ def adapt(
     reranker: Annotated[bool, typer.Option(help="Also train a cross-encoder reranker.")] = True,
     reranker_loss: RerankerLossOpt = "listwise",
     teacher_fusion: TeacherFusionOpt = "interpolate",
+    teacher_mode: TeacherModeOpt = "auto",
+    teacher_pairs: TeacherPairsOpt = 10_000,
     reranker_without_reader: Annotated[
         bool,
         typer.Option(
@@ -130,6 +134,7 @@ def adapt(
     from pseudorel.cli.label import _load_corpus, _queries_from_options
     from pseudorel.data import load_dataset
     from pseudorel.labels.pipeline import LabelSettings
+    from pseudorel.labels.sampled import TEACHER_MODES
     from pseudorel.report import command_line
     from pseudorel.retrieval.fusion import FUSION_METHODS
     from pseudorel.teachers.llm_judge import JudgeSettings
@@ -157,6 +162,7 @@ def adapt(
     if llm_queries and not llm:
         raise UsageError("--llm-queries needs --llm (the model that writes them)")
     at_least(refresh_rounds, 0, "--refresh-rounds")
+    at_least(teacher_pairs, 1, "--teacher-pairs")
     if synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {synthetic_per_document}")
     grid = _learning_rates(learning_rates)
@@ -175,6 +181,8 @@ def adapt(
             judge=JudgeSettings(domain=prompt_domain(judge_domain, "--judge-domain")),
             ql_budget=ql_budget if ql else 0,
             ql=QLSettings(domain=judge_domain),
+            teacher_mode=one_of(teacher_mode, TEACHER_MODES, "--teacher-mode"),
+            teacher_pairs=teacher_pairs,
         ),
         retriever_tower=tower,
         query_tower=QueryTowerSettings(learning_rate_grid=grid, **({} if epochs is None else {"epochs": epochs})),
@@ -220,6 +228,10 @@ def adapt(
             command=command_line(),
             executor=runner,
         )
+    teacher = report["teacher"]
+    typer.echo(f"teacher: {', '.join(teacher['retrievers'])}, {teacher['mode']} ({teacher['reason']})")
+    if "student" in report:
+        typer.echo(f"student: {output / 'student'} ({report['student']['docs_per_second']} documents/s)")
     typer.echo(f"retriever: {output / 'retriever'}")
     if "reranker_skipped" in report:
         typer.echo(f"reranker: not trained: {report['reranker_skipped']}")
@@ -239,6 +251,8 @@ ROWS = {
     "retriever": "adapted dense",
     "hybrid_retriever": "hybrid BM25 + adapted dense",
     "bm25+reranker": "BM25 >> adapted reranker",
+    "student": "student (sampled mode)",
+    "hybrid_student": "hybrid BM25 + student",
     "system": "the shipped system",
 }
 

@@ -11,6 +11,7 @@ from pseudorel.cli._options import (
     ExecutorOpt,
     RayAddressOpt,
     TeacherFusionOpt,
+    TeacherPairsOpt,
     WorkersOpt,
     at_least,
     executor_from_options,
@@ -146,6 +147,14 @@ def label(
     top: Annotated[int, typer.Option(help="Top candidates per retriever.")] = 10,
     deep: Annotated[int, typer.Option(help="Deeper candidates sampled per query.")] = 5,
     teacher_fusion: TeacherFusionOpt = "interpolate",
+    teacher_mode: Annotated[
+        str,
+        typer.Option(
+            help="full: every retriever searches the whole corpus; sampled: dense models after the first read only "
+            "the candidate pairs of a sample of queries (--teacher-pairs)."
+        ),
+    ] = "full",
+    teacher_pairs: TeacherPairsOpt = 10_000,
     cross_encoder: Annotated[str | None, typer.Option(help="A CrossEncoder folder to use as a teacher.")] = None,
     llm: Annotated[
         str | None,
@@ -183,6 +192,7 @@ def label(
     at_least(deep, 0, "--deep")
     at_least(llm_budget, 0, "--llm-budget")
     at_least(ql_budget, 1, "--ql-budget")
+    at_least(teacher_pairs, 1, "--teacher-pairs")
     llm_spec(ql, "--ql")
     at_least(judge_words, 1, "--judge-words")
     at_least(parallel, 1, "--parallel")
@@ -217,6 +227,8 @@ def label(
         ),
         ql_budget=ql_budget if ql else 0,
         ql=QLSettings(domain=prompt_domain(judge_domain, "--judge-domain"), max_passage_words=judge_words),
+        teacher_mode=one_of(teacher_mode, ("full", "sampled"), "--teacher-mode"),
+        teacher_pairs=teacher_pairs,
         seed=seed,
     )
     workdir = workdir or output.parent / ".pseudorel-work"
@@ -235,6 +247,11 @@ def label(
         frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend, scorer=scorer, executor=runner)
     save_labels(frame, output)
     typer.echo(f"labelled {stats['pairs']} pairs for {stats['queries']} queries -> {output}")
+    if stats.get("teacher_pass"):
+        t = stats["teacher_pass"]
+        typer.echo(
+            f"sampled teacher: {t['pairs']} pairs of {t['queries']} queries, {t['documents_read']} documents read"
+        )
     if "llm" in stats:
         s = stats["llm"]
         cached = f", {backend.hits} from cache" if backend is not None else ""

@@ -145,7 +145,7 @@ def encode_texts(
     job = EncodeTask(model_name, model.max_seq_length, batch_size, precision, prompt, task, model=model)
     try:
         parts = (executor or LocalExecutor()).map(
-            job, shards, root / "parts" if use_cache else None, key, progress=progress, desc=desc
+            job, shards, root / "parts" if use_cache else None, key, progress=progress, desc=desc, unit="text"
         )
     except FileNotFoundError:
         # another process encoding the same texts finished first and removed the parts

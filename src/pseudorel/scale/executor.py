@@ -43,22 +43,24 @@ class Executor:
         key: str,
         progress: bool = True,
         desc: str = "shards",
+        unit: str = "item",
     ) -> list[Columns]:
         """Each shard's columns, in shard order. With ``root``, finished shards found in its manifest
         (same ``key``) are read back, not recomputed; without it, parts go to a temporary folder."""
         if root is None:
             with tempfile.TemporaryDirectory(prefix="pseudorel-shards-") as tmp:
-                return self.map(task, shards, tmp, key, progress, desc)
+                return self.map(task, shards, tmp, key, progress, desc, unit)
         store = ShardStore(root, key, len(shards))
         todo = [i for i in range(len(shards)) if i not in store.done]
         if todo:
             from tqdm.auto import tqdm
 
-            skipped = len(shards) - len(todo)
-            with tqdm(total=len(shards), initial=skipped, desc=desc, unit="shard", disable=not progress) as bar:
+            # the bar counts the items (documents, queries, pairs), not shards: a shard can take minutes
+            total, skipped = sum(map(len, shards)), sum(len(shards[i]) for i in store.done)
+            with tqdm(total=total, initial=skipped, desc=desc, unit=unit, disable=not progress) as bar:
                 for shard, rows in self._run(task, store, [(i, shards[i]) for i in todo]):
                     store.record(shard, rows)
-                    bar.update(1)
+                    bar.update(len(shards[shard]))
         if not store.complete():
             missing = sorted(set(range(len(shards))) - set(store.done))
             raise RuntimeError(f"{self.name} executor finished without shards {missing[:10]}")

@@ -43,7 +43,9 @@ class CrossEncoderTeacher:
             shards = [ordered[i : i + SHARD_PAIRS] for i in range(0, len(ordered), SHARD_PAIRS)]
             task = CrossEncoderTask(self.name, self.max_length, self.batch_size, self.precision, teacher=self)
             # parts go to a temporary folder (the label stage caches the whole table): no key to fingerprint
-            parts = executor.map(task, shards, None, "cross-encoder", progress=progress, desc="cross-encoder")
+            parts = executor.map(
+                task, shards, None, "cross-encoder", progress=progress, desc="cross-encoder", unit="pair"
+            )
             scores = np.concatenate([part["score"] for part in parts])
         out = np.empty(len(pairs), dtype=np.float32)
         out[order] = scores
