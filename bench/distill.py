@@ -75,11 +75,11 @@ def rates(corpus: dict, student: Path) -> dict:
     out = {}
     for key, name in (("teacher", TEACHER), ("base", BASE), ("student", str(student))):
         model = load_bi_encoder(name)
-        encode_texts(model, texts[:4], "rate", use_cache=False, progress=False)  # warm-up
+        encode_texts(model, texts[:4], "rate", task="document", use_cache=False, progress=False)  # warm-up
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            encode_texts(model, texts, "rate", use_cache=False, progress=False)
+            encode_texts(model, texts, "rate", task="document", use_cache=False, progress=False)
             times.append(time.perf_counter() - start)
         out[f"{key}_docs_per_second"] = round(len(texts) / statistics.median(times), 2)
     return out

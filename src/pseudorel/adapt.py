@@ -65,7 +65,10 @@ class AdaptSettings:
     llm_query_docs: int = 0  # documents (seeded sample) the LLM writes a query for, if an LLM is given
     # ("auto",): BM25 + MiniLM, plus nomic-embed-text-v1.5 where it is usable (labels/teacher_choice.py)
     labels: LabelSettings = field(default_factory=lambda: LabelSettings(retrievers=(AUTO,), teacher_mode=AUTO))
-    # sampled mode: the student that imitates the expensive teacher and re-encodes the corpus
+    # sampled mode: the student that carries the expensive teacher to the corpus (training/corpus_student.py):
+    # "query", a query tower on the expensive teacher's judgments (query_tower settings), or
+    # "embedding", a model that imitates its embeddings and re-encodes the corpus (student settings)
+    student_kind: str = "query"
     student: EmbeddingStudentSettings = field(default_factory=EmbeddingStudentSettings)
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
@@ -190,12 +193,17 @@ def adapt(
         backend_id if settings.labels.llm_budget else None,
         scorer_id,
     )
+    stats_path = output / "work" / "label_stats.json"
     if stages.matches("labels", labels_key, labels_path):
         labels = load_labels(labels_path)
+        if stats_path.is_file():  # what the labelling run read and did, for this report too
+            report["label_stats"] = json.loads(stats_path.read_text())
     else:
         labels, stats = label_pairs(
             corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer, executor=executor
         )
+        with atomic_write(stats_path) as f:
+            json.dump(stats, f, indent=2, default=str)
         save_labels(labels, labels_path)
         stages.record("labels", labels_key)
         report["label_stats"] = stats
@@ -207,7 +215,11 @@ def adapt(
 
     if sampled:
         start = time.perf_counter()
-        budgeted = replace(settings, student=within_budget(settings.student, STUDENT_SHARE))
+        budgeted = replace(
+            settings,
+            student=within_budget(settings.student, STUDENT_SHARE),
+            query_tower=within_budget(settings.query_tower, STUDENT_SHARE),
+        )
         report["student"] = train_student(all_labels, corpus, held_out, output / STUDENT, budgeted)
         _stage(report, "student", start, f"distilled from {report['student']['documents']} documents")
 
@@ -394,7 +406,9 @@ def train_student(
 ) -> dict:
     """Sampled mode's student (``training/corpus_student.py``), fingerprinted and resumable;
     returns what it learnt from and its measured corpus speed beside the teacher's."""
-    teacher = dense_models(split_teacher(settings.labels.retrievers)[1])[0]
+    spec = split_teacher(settings.labels.retrievers)[1][0]
+    teacher = dense_models([spec])[0]
+    student_settings = settings.student if settings.student_kind == "embedding" else settings.query_tower
     key = fingerprint(
         "student",
         frame_digest(labels),
@@ -402,12 +416,13 @@ def train_student(
         corpus_digest(corpus),
         model_id(settings.base_model),
         model_id(teacher),
-        settings.student,
+        settings.student_kind,
+        student_settings,
     )
     claim_output(output, key)
     card = {"teacher": teacher, "fingerprint": key}
     record = train_corpus_student(
-        settings.base_model, teacher, labels, corpus, held_out, output, settings.student, card
+        settings.student_kind, settings.base_model, spec, labels, corpus, held_out, output, student_settings, card
     )
     record["docs_per_second"] = round(corpus_pass_rate(str(output), corpus), 1)
     return record

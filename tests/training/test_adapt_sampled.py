@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.candidates.mining import MiningSettings
 from pseudorel.data import load_beir
@@ -13,8 +15,9 @@ from pseudorel.training.embedding_student import EmbeddingStudentSettings
 from pseudorel.training.query_tower import QueryTowerSettings
 
 
+@pytest.mark.parametrize("kind", ["query", "embedding"])
 def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
-    tmp_path, tiny_dataset_path, tiny_model_path, tiny_teacher_path
+    tmp_path, tiny_dataset_path, tiny_model_path, tiny_teacher_path, kind
 ):
     from sentence_transformers import SentenceTransformer
 
@@ -27,6 +30,7 @@ def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
             teacher_pairs=60,
         ),
         query_tower=QueryTowerSettings(epochs=1, batch_size=4, eval_fraction=0.0),
+        student_kind=kind,
         student=EmbeddingStudentSettings(epochs=1, batch_size=8, bf16=False),
     )
     unlabeled = [Query(q, t) for q, t in ds.queries.items()]
@@ -37,14 +41,16 @@ def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
     assert report["refresh"][0]["ran"] is False
     student = report["student"]
     assert student["documents"] > 0 and student["docs_per_second"] > 0
-    # a plain sentence-transformers folder, in the teacher's (48-d) space
+    # a plain sentence-transformers folder: the embedding student in the teacher's (48-d) space, the
+    # query tower in the base model's (it shares the base model's corpus embeddings)
     model = SentenceTransformer(str(out / "student"), device="cpu")
-    assert model.encode(["vitamin d"]).shape == (1, 48)
+    assert model.encode_query(["vitamin d"]).shape == (1, 48 if kind == "embedding" else 32)
     card = json.loads((out / "student" / "pseudorel.json").read_text())
-    assert (
-        card["teacher"] == str(tiny_teacher_path)
-        and card["distilled_texts"] == student["queries"] + student["documents"]
-    )
+    assert card["teacher"] == str(tiny_teacher_path) and student["kind"] == kind
+    if kind == "embedding":
+        assert card["distilled_texts"] == student["queries"] + student["documents"]
+    else:
+        assert card["architecture"].startswith("query tower") and card["training_queries"] > 0
     parts = [d["part"] for d in report["system"]["decisions"]]
     assert "student" in parts and "teacher models" not in parts
     assert {"student", "hybrid_student", "hybrid_zero_shot_teacher_fusion"} <= set(report["evaluation"])

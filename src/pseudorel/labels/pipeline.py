@@ -148,6 +148,10 @@ def cheap_labels(
             frame["score_fusion"].to_numpy(), calib_mask, positives, settings.calibration
         )
         frame["prob_source"] = source_doc_probs(frame)
+        for column in [c for c in frame.columns if c.startswith("score_dense_")]:  # sampled: each expensive model alone
+            frame["prob_" + column.removeprefix("score_")] = _calibrated(
+                frame[column].to_numpy(), calib_mask, positives, settings.calibration
+            )
         if settings.cross_encoder:
             from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 
@@ -216,7 +220,7 @@ def label_pairs(
     if "prob_ce" in frame:
         teachers["ce"] = frame["prob_ce"].to_numpy()
     frame["prob_cheap"] = combine_probs(teachers)
-    stats: dict = {"pairs": len(frame), "queries": frame["query_id"].nunique()}
+    stats: dict = {"pairs": len(frame), "queries": int(frame["query_id"].nunique())}
     if settings.teacher_mode == SAMPLED:
         stats["teacher_pass"] = cheap.attrs.get("teacher_pass")
     if backend is not None and settings.llm_budget > 0:

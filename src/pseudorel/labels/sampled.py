@@ -112,20 +112,22 @@ def sampled_candidates(
 ) -> tuple[pd.DataFrame, dict]:
     """The candidate table of a sample of ``queries`` within ``teacher_pairs`` pairs, every
     retriever's rank and the fused score over the candidates (as :func:`mine_candidates` makes
-    them), and what the expensive teacher read (pairs, documents, seconds)."""
+    them), each expensive model's own cosine (``score_<model>``), and what the expensive teacher
+    read (pairs, documents, seconds)."""
     from pseudorel.labels.pipeline import run_retrievers
 
     cheap, expensive = split_teacher(retrievers)
     per_query = mining.top * max(1, len(cheap) - 1) + mining.deep + 1
     chosen = sample_queries(queries, teacher_pairs, per_query, seed)
     runs = run_retrievers(corpus, chosen, cheap, mining.depth, progress=progress, executor=executor)
-    frame = within_budget(mine_candidates(chosen, runs, mining), teacher_pairs)
+    frame = within_budget(mine_candidates(chosen, runs, mining), teacher_pairs).copy()
     stats: dict = {"mode": SAMPLED, "queries": int(frame["query_id"].nunique()), "pairs": len(frame)}
     stats["documents_read"] = int(frame["doc_id"].nunique())
     for spec in expensive:
         name = spec.replace(":", "_")
         start, encoded = time.perf_counter(), {}
         scores = pair_scores(spec, corpus, frame, progress, executor, encoded)
+        frame[f"score_{name}"] = scores
         runs[name] = {}
         for qid, doc_id, score in zip(frame["query_id"], frame["doc_id"], scores, strict=True):
             runs[name].setdefault(qid, {})[doc_id] = float(score)

@@ -18,7 +18,11 @@ from pseudorel.errors import InputError
 from pseudorel.report import checks
 from pseudorel.report.html import Markup, esc, figure, page, section, table
 
-STUDENTS = {"retriever": "adapted dense retriever", "reranker": "reranker"}
+STUDENTS = {
+    "retriever": "adapted dense retriever",
+    "student": "student (imitates the expensive teacher)",
+    "reranker": "reranker",
+}
 
 
 def build_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
@@ -93,7 +97,20 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
         body += f"<p>Command: <code>{esc(report['command'])}</code></p>"
     teacher = report.get("teacher")
     if teacher:
-        body += f"<p>Teacher: {esc(', '.join(teacher['retrievers']))} ({esc(teacher['reason'])}).</p>"
+        mode = teacher.get("mode", "full")
+        body += f"<p>Teacher: {esc(', '.join(teacher['retrievers']))}, {esc(mode)} mode ({esc(teacher['reason'])}).</p>"
+    passed = (report.get("label_stats") or {}).get("teacher_pass")
+    if passed:
+        body += (
+            f"<p>The sampled teacher read {passed['pairs']} pairs of {passed['queries']} queries: "
+            f"{passed['documents_read']} documents.</p>"
+        )
+    if report.get("student"):
+        s = report["student"]
+        body += (
+            f"<p>Student: distilled from {esc(s['teacher'])} on {s['queries']} queries and {s['documents']} "
+            f"documents; it encodes {s['docs_per_second']} documents/s here.</p>"
+        )
     q = report.get("queries", {})
     sizes = [[k, v] for k, v in q.items()] + [["held-out queries (guard)", report.get("held_out_queries", 0)]]
     stats = report.get("label_stats") or {}

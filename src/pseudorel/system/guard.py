@@ -14,6 +14,13 @@ guard ship a BM25-heavy fusion that was worse on the test qrels than the zero-sh
 (0.4090 vs 0.4218). What remains is what the reading teachers say: the rank fusion, a
 cross-encoder teacher, the LLM judge.
 
+In sampled mode (the expensive teacher read only a sample, so it cannot be shipped) the gains are
+the teacher's top 10 candidates of each held-out query graded by rank (10 down to 1): the
+candidates come from the cheap first stage, and the teacher's calibrated probabilities over them
+are so flat that the zero-shot hybrid already scores about 0.99 against them (Cranfield: 0.9892),
+which leaves no room to tell a student that moves the top of the ranking towards the full
+teacher from one that does not.
+
 Caveat, stated because it shapes every decision: a part can only win by agreeing with the
 teacher more than what it replaces. The teacher's own ranking (its retrievers, fused as it fuses
 them) scores nearly 1 on its own labels, so nothing learned can replace it; what can is a first
@@ -89,14 +96,20 @@ def relevance_gains(labels: pd.DataFrame) -> np.ndarray:
     return combine_probs(teachers, weights)
 
 
-def pseudo_qrels(labels: pd.DataFrame, query_ids) -> dict[str, dict[str, float]]:
-    """The teacher's relevance judgment of every candidate of ``query_ids``, as graded gains."""
+def pseudo_qrels(labels: pd.DataFrame, query_ids, by_rank: int | None = None) -> dict[str, dict[str, float]]:
+    """The teacher's relevance judgment of every candidate of ``query_ids``, as graded gains; with
+    ``by_rank``, its top ``by_rank`` candidates of each query instead, graded by rank (``by_rank``
+    for the first down to 1), the rest 0."""
     rows = labels[labels["query_id"].isin(set(query_ids))]
     gains = relevance_gains(rows)
     out: dict[str, dict[str, float]] = {}
     for qid, doc_id, gain in zip(rows["query_id"], rows["doc_id"], gains, strict=True):
         if not np.isnan(gain):
             out.setdefault(qid, {})[doc_id] = float(gain)
+    if by_rank is not None:
+        for qid, docs in out.items():
+            top = sorted(docs, key=lambda d: (-docs[d], d))[:by_rank]
+            out[qid] = {d: float(by_rank - i) for i, d in enumerate(top)}
     return out
 
 

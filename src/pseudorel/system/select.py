@@ -25,6 +25,8 @@ logger = logging.getLogger("pseudorel")
 #: fusion variants tried against plain RRF: (method, BM25's share of the weight; the dense models share the rest)
 FUSION_GRID = (("rrf", 1 / 3), ("rrf", 2 / 3), ("interpolate", 0.3), ("interpolate", 0.5), ("interpolate", 0.7))
 RERANK_DEPTHS = (10, 20, 50)
+#: in sampled mode the guard's gains are the teacher's top candidates graded by rank (system/guard.py)
+SAMPLED_GAIN_DEPTH = 10
 RERANK_WEIGHTS = (1.0, 0.5)
 
 
@@ -79,7 +81,7 @@ def select_system(
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
     queries = {qid: texts[qid] for qid in held_out}
-    qrels = pseudo_qrels(labels, held_out)
+    qrels = pseudo_qrels(labels, held_out, by_rank=SAMPLED_GAIN_DEPTH if sampled else None)
     system = SearchSystem(SystemSpec(), corpus, folder)
     decisions: list[Decision] = []
 

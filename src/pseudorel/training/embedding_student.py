@@ -91,6 +91,8 @@ def train_embedding_student(
     from sentence_transformers.sentence_transformer.losses import MSELoss
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
+    from pseudorel.training.length_batches import LengthGroupedBatchSampler
+
     settings = settings or EmbeddingStudentSettings()
     output = Path(output)
     if (finished := finished_bi_encoder(output)) is not None:
@@ -106,6 +108,7 @@ def train_embedding_student(
         **checkpoint_selection(max(1, math.ceil(steps / 4)), None),
         max_steps=steps,
         disable_tqdm=False,
+        batch_sampler=LengthGroupedBatchSampler,
     )
     dataset = Dataset.from_dict({"text": texts, "label": targets.tolist()}).shuffle(seed=settings.seed)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=MSELoss(model))
