@@ -83,7 +83,7 @@ def _torch_modules():
 
         def forward(self, input_ids, attention_mask):
             n = input_ids.shape[1]
-            angles = torch.outer(torch.arange(n, dtype=torch.float32), self.inv_freq)
+            angles = torch.outer(torch.arange(n, dtype=torch.float32, device=input_ids.device), self.inv_freq)
             cos, sin = angles.cos()[None, None], angles.sin()[None, None]
             mask = attention_mask[:, None, None, :].bool()
             x = self.embed_norm(self.embed(input_ids) + self.token_type)
