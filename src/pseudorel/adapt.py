@@ -46,7 +46,7 @@ from pseudorel.retrieval.factory import dense_models
 from pseudorel.system.guard import PAIR_READERS, GuardSettings, held_out_query_ids
 from pseudorel.training._run import RUN_MARKER, claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
-from pseudorel.training.corpus_student import corpus_pass_rate, train_corpus_student
+from pseudorel.training.corpus_student import train_corpus_student
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.document_tower import DocumentTowerSettings, train_document_tower
 from pseudorel.training.embedding_student import EmbeddingStudentSettings
@@ -220,7 +220,18 @@ def adapt(
             student=within_budget(settings.student, STUDENT_SHARE),
             query_tower=within_budget(settings.query_tower, STUDENT_SHARE),
         )
-        report["student"] = train_student(all_labels, corpus, held_out, output / STUDENT, budgeted)
+        student_settings = budgeted.student if settings.student_kind == "embedding" else budgeted.query_tower
+        teacher_spec = split_teacher(settings.labels.retrievers)[1][0]
+        report["student"] = train_corpus_student(
+            settings.student_kind,
+            settings.base_model,
+            teacher_spec,
+            all_labels,
+            corpus,
+            held_out,
+            output / STUDENT,
+            student_settings,
+        )
         _stage(report, "student", start, f"distilled from {report['student']['documents']} documents")
 
     reranker_path = output / "reranker"
@@ -395,37 +406,6 @@ def train_reranker(labels: pd.DataFrame, corpus: dict[str, Document], output: Pa
     card = {"teacher": _teacher(labels), "fingerprint": key}
     train_cross_encoder(settings.base_model, sample, corpus, output, settings.reranker, card=card)
     return len(sample)
-
-
-def train_student(
-    labels: pd.DataFrame,
-    corpus: dict[str, Document],
-    held_out: list[str],
-    output: Path,
-    settings: AdaptSettings,
-) -> dict:
-    """Sampled mode's student (``training/corpus_student.py``), fingerprinted and resumable;
-    returns what it learnt from and its measured corpus speed beside the teacher's."""
-    spec = split_teacher(settings.labels.retrievers)[1][0]
-    teacher = dense_models([spec])[0]
-    student_settings = settings.student if settings.student_kind == "embedding" else settings.query_tower
-    key = fingerprint(
-        "student",
-        frame_digest(labels),
-        sorted(held_out),
-        corpus_digest(corpus),
-        model_id(settings.base_model),
-        model_id(teacher),
-        settings.student_kind,
-        student_settings,
-    )
-    claim_output(output, key)
-    card = {"teacher": teacher, "fingerprint": key}
-    record = train_corpus_student(
-        settings.student_kind, settings.base_model, spec, labels, corpus, held_out, output, student_settings, card
-    )
-    record["docs_per_second"] = round(corpus_pass_rate(str(output), corpus), 1)
-    return record
 
 
 def train_retriever(

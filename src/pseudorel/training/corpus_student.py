@@ -61,25 +61,43 @@ def train_corpus_student(
     held_out,
     output: Path,
     settings: EmbeddingStudentSettings | QueryTowerSettings,
-    card: dict | None = None,
 ) -> dict:
-    """Train (or reuse) the student of ``kind`` in ``output``; returns what it learnt from.
-    ``teacher_spec`` is the expensive teacher's retriever spec (``dense:nomic``): its calibrated
-    judgment of each pair is the label table's ``prob_dense_nomic``."""
+    """Train the student of ``kind`` in ``output`` (fingerprinted: a finished run with the same
+    inputs is reused, another run's is replaced) and return what it learnt from and how fast it
+    encodes documents here. ``teacher_spec`` is the expensive teacher's retriever spec
+    (``dense:nomic``): its calibrated judgment of each pair is the label table's ``prob_dense_nomic``."""
+    from pseudorel.fingerprints import fingerprint, frame_digest, model_id
+    from pseudorel.labels.pipeline import corpus_digest
     from pseudorel.retrieval.factory import dense_models
+    from pseudorel.training._run import claim_output
 
+    if kind not in STUDENT_KINDS:
+        raise ValueError(f"unknown student kind '{kind}' (use {' or '.join(STUDENT_KINDS)})")
     teacher = dense_models([teacher_spec])[0]
+    key = fingerprint(
+        "student",
+        frame_digest(labels),
+        sorted(held_out),
+        corpus_digest(corpus),
+        model_id(base_model),
+        model_id(teacher),
+        kind,
+        settings,
+    )
+    claim_output(output, key)
+    card = {"teacher": teacher, "fingerprint": key}
     queries, documents = distillation_texts(labels, corpus, held_out)
     record = {"kind": kind, "queries": len(queries), "documents": len(documents), "teacher": teacher}
     if kind == "embedding":
         targets = teacher_embeddings(teacher, queries, documents)
         train_embedding_student(base_model, queries + documents, targets, output, settings, card)
-        return record
-    if kind != "query":
-        raise ValueError(f"unknown student kind '{kind}' (use {' or '.join(STUDENT_KINDS)})")
-    column = "prob_" + teacher_spec.replace(":", "_")
-    train = labels[~labels["query_id"].isin(set(held_out))]
-    train_query_tower(base_model, train.assign(label=train[column]), corpus, output, settings, card)
+    else:
+        column = "prob_" + teacher_spec.replace(":", "_")
+        if column not in labels:
+            raise ValueError(f"the label table has no {column}: it was not labelled in sampled mode by {teacher_spec}")
+        train = labels[~labels["query_id"].isin(set(held_out))]
+        train_query_tower(base_model, train.assign(label=train[column]), corpus, output, settings, card)
+    record["docs_per_second"] = round(corpus_pass_rate(str(output), corpus), 1)
     return record
 
 
