@@ -19,6 +19,7 @@ Runs are cached under bench/cache/distill/<name>; results are rewritten after ea
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import random
 import statistics
@@ -48,6 +49,7 @@ BASE = "all-MiniLM-L6-v2"
 RATE_SAMPLE = 64
 SCALES = (10**5, 10**6)
 WORKERS = (4, 16)
+GPU_RATES = Path(__file__).parent / "results" / "gpu_rates.json"
 
 
 def unlabeled_queries(name: str) -> list[Query]:
@@ -88,7 +90,8 @@ def rates(corpus: dict, student: Path) -> dict:
 def projections(speed: dict, student_train_s: float, teacher_docs: int) -> dict:
     """Projected hours (from this run's rates; not measured) to build each system at 10^5 and
     10^6 documents: the full teacher's corpus pass, and sampled mode's passes (the teacher's
-    fixed sample, the base model's and the student's corpus passes, the student's training)."""
+    fixed sample, the base model's and the student's corpus passes, the student's training);
+    on this machine, on ``w`` Ray workers of its speed, and on one GPU (bench/gpu_rates)."""
     out = {}
     for n in SCALES:
         full = n / speed["teacher_docs_per_second"] + n / speed["base_docs_per_second"]
@@ -98,19 +101,26 @@ def projections(speed: dict, student_train_s: float, teacher_docs: int) -> dict:
         for w in WORKERS:  # the corpus passes split across w Ray workers of this machine's speed
             row[f"full_teacher_{w}_workers_h"] = round(full / w / 3600, 2)
             row[f"sampled_{w}_workers_h"] = round((fixed + corpus_passes / w) / 3600, 2)
+        if GPU_RATES.is_file():  # bench/gpu_rates.py: an H200's documents/s (random weights, speed only)
+            gpu = json.loads(GPU_RATES.read_text())
+            teacher_gpu, base_gpu = gpu["nomic_docs_per_second_512_tokens"], gpu["minilm_docs_per_second_256_tokens"]
+            row["full_teacher_gpu_h"] = round((n / teacher_gpu + n / base_gpu) / 3600, 3)
+            # the student's training stays as measured here (CPU): an upper bound
+            gpu_fixed = teacher_docs / teacher_gpu + student_train_s
+            row["sampled_gpu_h"] = round((gpu_fixed + 2 * n / base_gpu) / 3600, 3)
         out[f"{n:.0e}"] = row
     return out
 
 
-def run_collection(name: str, teacher_pairs: int) -> dict:
+def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -> dict:
     data = load_collection(name)
     unlabeled = unlabeled_queries(name)
-    settings = AdaptSettings()
+    settings = AdaptSettings(student_kind=student_kind)
     settings = replace(
         settings,
         labels=replace(settings.labels, teacher_mode=SAMPLED, teacher_pairs=teacher_pairs),
     )
-    out = CACHE / name
+    out = CACHE / (name if student_kind == "query" else f"{name}-{student_kind}")
     start = time.perf_counter()
     report = adapt(data.corpus, out, unlabeled, settings)  # no evaluation here: no qrels reach adapt
     adapt_s = time.perf_counter() - start
@@ -151,7 +161,7 @@ def run_collection(name: str, teacher_pairs: int) -> dict:
                 key: round(sum(evaluations[key].column("nDCG@10")[q] for q in ids) / len(ids), 4)
                 for key in ("hybrid_zero_shot", "teacher_full", "bm25_student", "system")
             }
-    teacher_pass = report["label_stats"]["teacher_pass"] if "label_stats" in report else None
+    teacher_pass = report.get("teacher_pass")
     student = report["student"]
     train_s = report["seconds"].get("student", 0.0)
     return {
@@ -253,12 +263,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--datasets", nargs="+", default=[*SINGLE, MERGED])
     parser.add_argument("--teacher-pairs", type=int, default=10_000)
+    parser.add_argument("--student-kind", default="query", help="query (the default student) or embedding")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    report = Report("distill", keep_previous=False)
+    report = Report("distill" if args.student_kind == "query" else f"distill_{args.student_kind}")
     report.data = {"collections": {}}
     for name in args.datasets:
-        report.data["collections"][name] = run_collection(name, args.teacher_pairs)
+        report.data["collections"][name] = run_collection(name, args.teacher_pairs, args.student_kind)
         report.data["headline"] = headline(report.data["collections"], args.teacher_pairs)
         report.save(markdown(report.data))
     report.save(markdown(report.data), complete=True)

@@ -196,8 +196,8 @@ def adapt(
     stats_path = output / "work" / "label_stats.json"
     if stages.matches("labels", labels_key, labels_path):
         labels = load_labels(labels_path)
-        if stats_path.is_file():  # what the labelling run read and did, for this report too
-            report["label_stats"] = json.loads(stats_path.read_text())
+        if stats_path.is_file():  # what the sampled teacher read, for this report too
+            report["teacher_pass"] = json.loads(stats_path.read_text()).get("teacher_pass")
     else:
         labels, stats = label_pairs(
             corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer, executor=executor
@@ -207,6 +207,7 @@ def adapt(
         save_labels(labels, labels_path)
         stages.record("labels", labels_key)
         report["label_stats"] = stats
+        report["teacher_pass"] = stats.get("teacher_pass")
     _stage(report, "labels", start, f"{len(labels)} pairs for {labels['query_id'].nunique()} queries")
 
     held_out = held_out_query_ids(labels, settings.guard)

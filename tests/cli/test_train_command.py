@@ -101,3 +101,22 @@ def test_label_teacher_fusion_option(monkeypatch, capsys, tmp_path, tiny_model_p
     assert rrf["score_fusion"].to_numpy() == pytest.approx(expected.to_numpy())
     assert tables["interpolate"]["score_fusion"].max() <= 2.0 + 1e-9  # two min-max scores in [0, 1]
     assert not tables["interpolate"]["score_fusion"].equals(rrf["score_fusion"])
+
+
+def test_label_sampled_teacher_option(monkeypatch, capsys, tmp_path, tiny_model_path, tiny_teacher_path):
+    """--teacher-mode sampled: the expensive (second) dense model reads only a sample's pairs."""
+    import pandas as pd
+
+    retrievers = f"bm25,dense:{tiny_model_path},dense:{tiny_teacher_path}"
+    base = ("label", "--dataset", "tiny", "--synthetic", "title,ict", "--retrievers", retrievers, "--top", "2")
+    path = tmp_path / "sampled.parquet"
+    code, stdout, _ = run_cli(
+        monkeypatch, capsys, *base, "--teacher-mode", "sampled", "--teacher-pairs", "20", "--output", str(path)
+    )
+    assert code == 0 and "sampled teacher:" in stdout
+    table = pd.read_parquet(path)
+    assert len(table) <= 20 and f"prob_dense_{tiny_teacher_path}" in table
+    code, _, err = run_cli(monkeypatch, capsys, *base, "--teacher-mode", "cheap", "--output", str(path))
+    assert code == 2 and "--teacher-mode must be one of full, sampled" in err and "Traceback" not in err
+    code, _, err = run_cli(monkeypatch, capsys, *base, "--teacher-pairs", "0", "--output", str(path))
+    assert code == 2 and "--teacher-pairs" in err

@@ -99,7 +99,7 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
     if teacher:
         mode = teacher.get("mode", "full")
         body += f"<p>Teacher: {esc(', '.join(teacher['retrievers']))}, {esc(mode)} mode ({esc(teacher['reason'])}).</p>"
-    passed = (report.get("label_stats") or {}).get("teacher_pass")
+    passed = report.get("teacher_pass")
     if passed:
         body += (
             f"<p>The sampled teacher read {passed['pairs']} pairs of {passed['queries']} queries: "
