@@ -495,7 +495,7 @@ def evaluate_students(dataset: Dataset, output: Path, split: str, settings: Adap
     from pseudorel.evaluation.rerank import rerank_run
     from pseudorel.retrieval.bm25 import BM25Retriever
     from pseudorel.retrieval.dense import DenseRetriever
-    from pseudorel.retrieval.fusion import fuse, reciprocal_rank_fusion
+    from pseudorel.retrieval.fusion import fuse
     from pseudorel.system import SearchSystem
 
     queries = dataset.split_queries(split)
@@ -511,13 +511,14 @@ def evaluate_students(dataset: Dataset, output: Path, split: str, settings: Adap
         "retriever": retrievers["retriever"].search(queries, 100),
         "bm25": retrievers["bm25"].search(queries, 100),
     }
-    runs["hybrid_zero_shot"] = reciprocal_rank_fusion([runs["bm25"], runs["zero_shot"]])
-    runs["hybrid_retriever"] = reciprocal_rank_fusion([runs["bm25"], runs["retriever"]])
-    if settings.labels.teacher_mode == SAMPLED and (output / STUDENT / "modules.json").is_file():
+    # the baseline the guard started from: rank fusion, or in sampled mode the teacher's fusion
+    sampled = settings.labels.teacher_mode == SAMPLED
+    fusion = settings.labels.mining.fusion if sampled else "rrf"
+    runs["hybrid_zero_shot"] = fuse([runs["bm25"], runs["zero_shot"]], fusion)
+    runs["hybrid_retriever"] = fuse([runs["bm25"], runs["retriever"]], fusion)
+    if sampled and (output / STUDENT / "modules.json").is_file():
         retrievers[STUDENT] = DenseRetriever(dataset.corpus, model=str(output / STUDENT))
         runs["student"] = retrievers[STUDENT].search(queries, 100)
-        fusion = settings.labels.mining.fusion
-        runs["hybrid_zero_shot_teacher_fusion"] = fuse([runs["bm25"], runs["zero_shot"]], fusion)
         runs["hybrid_student"] = fuse([runs["bm25"], runs["student"]], fusion)
     if settings.reranker is not None and (output / "reranker" / "config.json").is_file():
         runs["bm25+reranker"] = rerank_run(runs["bm25"], queries, dataset.corpus, str(output / "reranker"))

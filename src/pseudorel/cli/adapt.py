@@ -247,7 +247,7 @@ def adapt(
 ROWS = {
     "bm25": "BM25 (zero-shot)",
     "zero_shot": "dense (zero-shot)",
-    "hybrid_zero_shot": "hybrid BM25 + dense (zero-shot; the free baseline)",
+    "hybrid_zero_shot": "hybrid BM25 + dense (zero-shot; the free baseline)",  # fused as the guard's baseline
     "retriever": "adapted dense",
     "hybrid_retriever": "hybrid BM25 + adapted dense",
     "bm25+reranker": "BM25 >> adapted reranker",

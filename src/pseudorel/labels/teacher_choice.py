@@ -126,7 +126,8 @@ def choose_teacher(
     if not expensive:
         return TeacherChoice(retrievers, reason, FULL)
     if mode != AUTO:
-        return TeacherChoice(retrievers, f"{reason}; teacher mode {mode} as requested", mode)
+        said = "retrievers and " if reason == "as requested" else f"{reason}; "
+        return TeacherChoice(retrievers, f"{said}{mode} mode as requested", mode)
     if measure is None:
         raise ValueError("teacher mode auto needs a way to measure the expensive teacher's speed")
     from pseudorel.retrieval.factory import dense_models
