@@ -36,6 +36,7 @@ from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data.beir import available_splits, split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
 from pseudorel.labels.sampled import SAMPLED
+from pseudorel.labels.teacher_choice import AUTO, STRONG_TEACHER, choose_teacher, measure_docs_per_second, speed_sample
 from pseudorel.queries import Query
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
@@ -87,6 +88,19 @@ def rates(corpus: dict, student: Path) -> dict:
     return out
 
 
+def auto_decisions(corpus: dict) -> dict:
+    """What ``--teacher-mode auto`` decides here, from nomic's speed measured on this corpus, for
+    this corpus's size and for 10^5 and 10^6 documents like it (two synthetic queries each)."""
+    sample = speed_sample(corpus)
+    out = {}
+    for n in (len(corpus), *SCALES):
+        choice = choose_teacher(
+            STRONG_TEACHER, n, 2 * n, mode=AUTO, measure=lambda m: measure_docs_per_second(m, sample)
+        )
+        out[f"{n:,}"] = {"mode": choice.mode, **choice.estimates}
+    return out
+
+
 def projections(speed: dict, student_train_s: float, teacher_docs: int) -> dict:
     """Projected hours (from this run's rates; not measured) to build each system at 10^5 and
     10^6 documents: the full teacher's corpus pass, and sampled mode's passes (the teacher's
@@ -125,6 +139,7 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
     report = adapt(data.corpus, out, unlabeled, settings)  # no evaluation here: no qrels reach adapt
     adapt_s = time.perf_counter() - start
     speed = rates(data.corpus, out / "student")
+    auto = auto_decisions(data.corpus)
 
     queries, qrels = data.split_queries("test"), data.qrels["test"]  # qrels: evaluation only, from here on
     start = time.perf_counter()
@@ -181,6 +196,7 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
             "test_evaluation": round(time.perf_counter() - start, 1),
         },
         "speed": speed,
+        "auto_mode": auto,
         "projections": projections(speed, train_s, (teacher_pass or {}).get("documents_read", 0)),
         "test": table,
         "merged_per_collection": per_part,
@@ -201,9 +217,9 @@ def headline(collections: dict, teacher_pairs: int) -> dict:
     speedups = [
         r["speed"]["student_docs_per_second"] / r["speed"]["teacher_docs_per_second"] for r in collections.values()
     ]
-    pairs = {(r["teacher_pass"] or {}).get("pairs") for r in collections.values()}
     head["gap_recovered"] = round(sum(gaps) / len(gaps), 3) if gaps else None
-    head["teacher_pairs"] = teacher_pairs if len(pairs) == 1 else sorted(pairs)
+    head["teacher_pairs"] = teacher_pairs  # the budget, the same on every collection
+    # pairs read: the budget less the part of a query's candidates that did not fit whole
     head["teacher_pairs_used"] = {n: (r["teacher_pass"] or {}).get("pairs") for n, r in collections.items()}
     head["encode_speedup"] = round(statistics.median(speedups), 1) if speedups else None
     head["student_shipped_sets"] = sum(r["student_shipped"] for r in collections.values())
@@ -252,6 +268,11 @@ def markdown(results: dict) -> str:
         ]
         for n, row in r["projections"].items():
             lines.append(f"| {n} | " + " | ".join(str(v) for v in row.values()) + " |")
+        auto = ", ".join(
+            f"{n} documents: {a['mode']} (full pass about {a['full_pass_s'] / 60:.0f} min)"
+            for n, a in r.get("auto_mode", {}).items()
+        )
+        lines += ["", f"`--teacher-mode auto` here, from nomic's speed measured on this corpus: {auto}."]
         lines += ["", "Guard decisions (held-out labels of the full teacher, no qrels):", ""]
         lines += [f"- {d['part']}: {d['candidate']} — {d['reason']}" for d in r["decisions"]]
         seconds = ", ".join(f"{k} {v} s" for k, v in r["seconds"].items())
