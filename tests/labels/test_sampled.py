@@ -64,3 +64,17 @@ def test_full_mode_reads_the_whole_corpus(tmp_path, tiny_dataset_path, tiny_mode
     settings = LabelSettings(retrievers=("bm25", f"dense:{tiny_model_path}", f"dense:{tiny_teacher_path}"))
     frame, stats = label_pairs(ds.corpus, _queries(ds), settings, tmp_path / "w", progress=False)
     assert "teacher_pass" not in stats and frame["query_id"].nunique() == len(_queries(ds))
+
+
+def test_per_text_cache_encodes_each_text_once_across_corpora(tiny_model_path, isolated_cache):
+    from pseudorel.retrieval.embedding_store import encode_by_content
+    from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint
+
+    model = load_bi_encoder(str(tiny_model_path))
+    model_id = model_fingerprint(str(tiny_model_path))
+    first, second = {}, {}
+    a = encode_by_content(model, ["bones", "heart", "lungs"], model_id, progress=False, stats=first)
+    b = encode_by_content(model, ["lungs", "bones", "skin", "skin"], model_id, progress=False, stats=second)
+    assert first["encoded"] == 3 and second["encoded"] == 1  # only "skin" is new, once
+    assert (b[0] == a[2]).all() and (b[1] == a[0]).all() and (b[2] == b[3]).all()
+    assert not any((isolated_cache / "embeddings" / "by_text").rglob("pending/*"))  # no shards left behind

@@ -81,7 +81,8 @@ def encode_by_content(
     if missing:
         from pseudorel.retrieval.encoding import encode_texts
 
-        pending = store.root / "pending"
+        # this batch's own folder: a concurrent run encoding other texts keeps its shards
+        pending = store.root / "pending" / text_digest(*missing)[:16]
         new = encode_texts(
             model,
             list(missing.values()),
