@@ -178,7 +178,8 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
             }
     teacher_pass = report.get("teacher_pass")
     student = report["student"]
-    train_s = report["seconds"].get("student", 0.0)
+    # the student's training time as its card records it (a rerun reuses the finished student)
+    train_s = json.loads((out / "student" / "pseudorel.json").read_text()).get("train_seconds") or 0.0
     return {
         "documents": len(data.corpus),
         "teacher_choice": report["teacher"],
