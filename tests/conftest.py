@@ -19,6 +19,9 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("PSEUDOREL_DATA_DIR", str(FIXTURES))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("PSEUDOREL_AUTO_FETCH", "0")  # adapt's default teacher never downloads nomic in tests
+    # one backend on every machine (the backend tests measure and choose); auto's calibration is
+    # tested in tests/retrieval/test_calibration.py
+    monkeypatch.setenv("PSEUDOREL_BACKEND", "torch-fp32")
     return tmp_path / "cache"
 
 

@@ -72,3 +72,9 @@ def cache_root() -> Path:
     """Root of pseudorel's caches: $PSEUDOREL_CACHE_DIR or ~/.cache/pseudorel."""
     env = os.environ.get("PSEUDOREL_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "pseudorel"
+
+
+def bars(progress: bool = True) -> bool:
+    """Whether to draw progress bars: ``progress``, unless ``pseudorel --quiet`` turned them off
+    (an explicit ``disable=False`` would override tqdm's own ``TQDM_DISABLE``)."""
+    return progress and os.environ.get("TQDM_DISABLE") != "1"

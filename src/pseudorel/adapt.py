@@ -40,7 +40,15 @@ from pseudorel.fingerprints import StageRecord, fingerprint, frame_digest, model
 from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest, teacher_model_ids
 from pseudorel.labels.sampled import SAMPLED, split_teacher
 from pseudorel.labels.store import load_labels, save_labels
-from pseudorel.labels.teacher_choice import AUTO, choose_teacher, measure_docs_per_second, speed_sample
+from pseudorel.labels.teacher_choice import (
+    AUTO,
+    choose_teacher,
+    corpus_pass_plan,
+    measure_docs_per_second,
+    plan_line,
+    speed_sample,
+    with_actuals,
+)
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
 from pseudorel.retrieval.factory import dense_models
 from pseudorel.system.guard import PAIR_READERS, GuardSettings, held_out_query_ids
@@ -136,6 +144,10 @@ def adapt(
     output.mkdir(parents=True, exist_ok=True)
     total = time.perf_counter()
     made = len(settings.synthetic_kinds) * min(len(corpus), settings.max_synthetic_docs or len(corpus))
+
+    def measure(model: str) -> float:
+        return measure_docs_per_second(model, speed_sample(corpus, settings.seed))
+
     choice = choose_teacher(
         settings.labels.retrievers,
         len(corpus),
@@ -143,7 +155,7 @@ def adapt(
         settings.time_budget_s,
         mode=settings.labels.teacher_mode,
         teacher_pairs=settings.labels.teacher_pairs,
-        measure=lambda model: measure_docs_per_second(model, speed_sample(corpus, settings.seed)),
+        measure=measure,
     )
     settings = replace(
         settings, labels=replace(settings.labels, retrievers=choice.retrievers, teacher_mode=choice.mode)
@@ -151,6 +163,9 @@ def adapt(
     sampled = choice.mode == SAMPLED
     logger.info("teacher: %s, %s mode (%s)", ", ".join(choice.retrievers), choice.mode, choice.reason)
     report: dict = {"settings": asdict(settings), "teacher": choice.as_dict(), "seconds": {}}
+    plan = corpus_pass_plan(choice.retrievers, len(corpus), choice, measure)
+    for model, step in plan.items():
+        logger.info("plan: %s", plan_line(model, step))
 
     def within_budget(train_settings, share: float = 1.0):
         """``train_settings`` limited to ``share`` of the time left in the budget (if there is one)."""
@@ -197,7 +212,9 @@ def adapt(
     if stages.matches("labels", labels_key, labels_path):
         labels = load_labels(labels_path)
         if stats_path.is_file():  # what the sampled teacher read, for this report too
-            report["teacher_pass"] = json.loads(stats_path.read_text()).get("teacher_pass")
+            earlier = json.loads(stats_path.read_text())
+            report["teacher_pass"] = earlier.get("teacher_pass")
+            report["corpus_passes"] = with_actuals(plan, earlier.get("corpus_passes"))
     else:
         labels, stats = label_pairs(
             corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer, executor=executor
@@ -208,6 +225,7 @@ def adapt(
         stages.record("labels", labels_key)
         report["label_stats"] = stats
         report["teacher_pass"] = stats.get("teacher_pass")
+        report["corpus_passes"] = with_actuals(plan, stats.get("corpus_passes"))
     _stage(report, "labels", start, f"{len(labels)} pairs for {labels['query_id'].nunique()} queries")
 
     held_out = held_out_query_ids(labels, settings.guard)

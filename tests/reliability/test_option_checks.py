@@ -16,7 +16,7 @@ CASES = [
     ([*EVALUATE, "--top-k", "-5"], "--top-k must be at least 1"),
     ([*EVALUATE, "--top-k", "0"], "--top-k must be at least 1"),
     ([*EVALUATE, "--batch-size", "0"], "--batch-size must be at least 1"),
-    ([*EVALUATE, "--precision", "fp8"], "--precision must be one of auto, fp32, bf16"),
+    ([*EVALUATE, "--precision", "fp8"], "--precision must be one of auto, fp32, bf16, onnx-fp32, onnx-int8, openvino"),
     ([*EVALUATE, "--retriever", "dense:/missing/model"], "model '/missing/model' not found"),
     ([*EVALUATE, "--output", "{tmp}/file.txt"], "exists and is not a folder"),
     ([*EVALUATE, "--output", "{tmp}/file.txt/sub"], "cannot write to"),

@@ -16,13 +16,13 @@ def corpus(tiny_dataset_path):
 @pytest.fixture
 def count_encoded(monkeypatch):
     counted = []
-    original = encoding._encode_batch
+    original = encoding.encode_batch
 
     def counting(model, texts, *args):
         counted.append(len(texts))
         return original(model, texts, *args)
 
-    monkeypatch.setattr(encoding, "_encode_batch", counting)
+    monkeypatch.setattr(encoding, "encode_batch", counting)
     return counted
 
 
@@ -54,7 +54,7 @@ def test_interrupted_encoding_resumes_from_finished_shards(tiny_model_path, coun
 
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     texts = [f"text number {i} " + "word " * (i % 7) for i in range(10)]
-    original = encoding._encode_batch
+    original = encoding.encode_batch
     calls = []
 
     def dying(model, batch, *args):
@@ -63,12 +63,12 @@ def test_interrupted_encoding_resumes_from_finished_shards(tiny_model_path, coun
             raise KeyboardInterrupt
         return original(model, batch, *args)
 
-    monkeypatch.setattr(encoding, "_encode_batch", dying)
+    monkeypatch.setattr(encoding, "encode_batch", dying)
     with pytest.raises(KeyboardInterrupt):
         encoding.encode_texts(model, texts, "m", shard_size=3, progress=False)
-    monkeypatch.setattr(encoding, "_encode_batch", original)
+    monkeypatch.setattr(encoding, "encode_batch", original)
     resumed_calls = []
-    monkeypatch.setattr(encoding, "_encode_batch", lambda m, b, *a: resumed_calls.append(len(b)) or original(m, b, *a))
+    monkeypatch.setattr(encoding, "encode_batch", lambda m, b, *a: resumed_calls.append(len(b)) or original(m, b, *a))
     resumed = encoding.encode_texts(model, texts, "m", shard_size=3, progress=False)
     assert resumed_calls == [3, 1]  # shards 0 and 1 came from disk
     fresh = encoding.encode_texts(model, texts, "m", shard_size=3, progress=False, use_cache=False)
@@ -97,3 +97,16 @@ def test_hybrid_and_specs(corpus, tiny_model_path):
     run = hybrid.search({"q": "blood pressure"}, top_k=5)
     assert len(run["q"]) == 5
     assert set(run["q"]) & {"d5", "d6"}
+
+
+def test_progress_counts_documents_and_quiet_silences_it(tiny_dataset_path, tiny_model_path, capsys, monkeypatch):
+    from pseudorel.data import load_beir
+    from pseudorel.retrieval.dense import DenseRetriever
+
+    corpus = load_beir(tiny_dataset_path, splits=["test"]).corpus
+    DenseRetriever(corpus, str(tiny_model_path), batch_size=2)
+    err = capsys.readouterr().err
+    assert f"{len(corpus)}/{len(corpus)}" in err and "doc/s" in err  # documents, not shards
+    monkeypatch.setenv("TQDM_DISABLE", "1")  # what `pseudorel --quiet` sets
+    DenseRetriever(corpus, str(tiny_model_path), batch_size=2, use_cache=False)
+    assert "encode corpus" not in capsys.readouterr().err

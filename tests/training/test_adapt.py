@@ -1,6 +1,7 @@
 """A full ``adapt`` on the fixture corpus: tiny random models, a stub LLM judge, under a minute."""
 
 import json
+import logging
 import time
 
 import pytest
@@ -19,7 +20,8 @@ from pseudorel.training.query_tower import QueryTowerSettings
 from tests.llm import stub_server
 
 
-def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
+def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path, caplog):
+    caplog.set_level(logging.INFO, logger="pseudorel")
     server, state, url = stub_server.start()
     try:
         start = time.perf_counter()
@@ -50,6 +52,16 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path):
             "mode": "full",  # no expensive teacher: nothing to sample
             "estimates": {},
         }
+        # the plan, with an estimate from this machine, is said before the long stage; the report
+        # keeps it beside the pass as it ran
+        lines = [r.getMessage() for r in caplog.records]
+        plan = next(i for i, line in enumerate(lines) if line.startswith(f"plan: {tiny_model_path}:"))
+        assert f"{len(ds.corpus)} documents at" in lines[plan] and "about" in lines[plan]
+        assert plan < next(i for i, line in enumerate(lines) if line.startswith("stage labels done"))
+        step = report["corpus_passes"][str(tiny_model_path)]
+        assert step["documents"] == len(ds.corpus) and step["docs_per_second"] > 0
+        assert step["encoded"] == len(ds.corpus) and step["backend"] == "torch-fp32"
+        assert step["actual_s"] >= 0 and "error" in step
         assert (
             report["label_stats"]["llm"]["judged"] == 5 and len(state.requests) == 2 + 1 + 5
         )  # written + server check + judged

@@ -21,7 +21,10 @@ def evaluate(
     output: Annotated[Path | None, typer.Option(help="Folder for run.trec, metrics.json, per_query.tsv.")] = None,
     batch_size: Annotated[int, typer.Option(help="Encoding batch size (dense).")] = 32,
     precision: Annotated[
-        str, typer.Option(help="auto (bf16 where the CPU has native bf16), fp32 or bf16 encoding (dense).")
+        str,
+        typer.Option(
+            help="Backend for encoding (dense): auto (measured here), fp32, bf16, onnx-fp32, onnx-int8 or openvino."
+        ),
     ] = "auto",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-encode even if embeddings are cached.")] = False,
     rerank: Annotated[
@@ -45,7 +48,7 @@ def evaluate(
     at_least(rerank_depth, 1, "--rerank-depth")
     at_least(top_k, 1, "--top-k")
     at_least(batch_size, 1, "--batch-size")
-    one_of(precision, ("auto", "fp32", "bf16"), "--precision")
+    one_of(precision, ("auto", "fp32", "bf16", "onnx-fp32", "onnx-int8", "openvino"), "--precision")
     from pseudorel.retrieval.ann import INDEX_KINDS, IndexSettings
 
     one_of(index, INDEX_KINDS, "--index")

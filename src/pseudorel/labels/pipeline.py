@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from pseudorel._io import text_digest
+from pseudorel._io import bars, text_digest
 from pseudorel.candidates.mining import MiningSettings, mine_candidates
 from pseudorel.data.types import Document
 from pseudorel.labels.sampled import SAMPLED, sampled_candidates
@@ -73,15 +73,32 @@ def queries_digest(queries: list[Query]) -> str:
 
 
 def run_retrievers(
-    corpus: dict[str, Document], queries: list[Query], specs: tuple[str, ...], depth: int, **dense_options
+    corpus: dict[str, Document],
+    queries: list[Query],
+    specs: tuple[str, ...],
+    depth: int,
+    passes: dict | None = None,
+    **dense_options,
 ):
-    """Each retriever's top ``depth`` for ``queries``, keyed by its spec with ``:`` as ``_``."""
-    from pseudorel.retrieval.factory import build_retriever
+    """Each retriever's top ``depth`` for ``queries``, keyed by its spec with ``:`` as ``_``;
+    ``passes`` (if given) receives each dense model's corpus pass: documents, how many were
+    encoded now, seconds, and the backend it ran by."""
+    from pseudorel.retrieval.factory import build_retriever, parse_spec
 
     texts = {q.id: q.text for q in queries}
-    return {
-        spec.replace(":", "_"): build_retriever(spec, corpus, **dense_options).search(texts, depth) for spec in specs
-    }
+    runs = {}
+    for spec in specs:
+        retriever = build_retriever(spec, corpus, **dense_options)
+        runs[spec.replace(":", "_")] = retriever.search(texts, depth)
+        dense = getattr(retriever, "dense", retriever)
+        if passes is not None and getattr(dense, "encode_stats", None) is not None:
+            choice = dense.backend
+            passes[parse_spec(spec)[1] or dense.model_name] = {
+                **dense.encode_stats,
+                "backend": choice.backend if choice else None,
+                "backend_reason": choice.reason if choice else None,
+            }
+    return runs
 
 
 def teacher_model_ids(settings: LabelSettings) -> list[str]:
@@ -133,10 +150,19 @@ def cheap_labels(
                 executor,
             )
             cache.save_json("teacher_pass", key, stats)
+            cache.save_json("corpus_passes", key, stats["corpus_passes"])
         else:
+            passes: dict = {}
             runs = run_retrievers(
-                corpus, everything, settings.retrievers, settings.mining.depth, progress=progress, executor=executor
+                corpus,
+                everything,
+                settings.retrievers,
+                settings.mining.depth,
+                passes,
+                progress=progress,
+                executor=executor,
             )
+            cache.save_json("corpus_passes", key, passes)
             frame = mine_candidates(everything, runs, settings.mining)
         frame["calibration_only"] = frame["query_id"].str.startswith(CALIBRATION_PREFIX)
         calib_mask = frame["calibration_only"].to_numpy()
@@ -165,6 +191,7 @@ def cheap_labels(
 
     frame = cache.get_or_compute("cheap", key, compute)
     frame.attrs["teacher_pass"] = cache.load_json("teacher_pass", key)
+    frame.attrs["corpus_passes"] = cache.load_json("corpus_passes", key)
     return frame
 
 
@@ -184,7 +211,7 @@ def judge_pairs(
     pairs = [(frame["query_text"].iat[i], corpus[frame["doc_id"].iat[i]].full_text) for i in indices]
     start = time.perf_counter()
     judged = failed = 0
-    with tqdm(total=len(pairs), desc="LLM judge", unit="pair", disable=not progress) as bar:
+    with tqdm(total=len(pairs), desc="LLM judge", unit="pair", disable=not bars(progress)) as bar:
         for position, judgment in judge.judge_many(pairs, max_seconds=max_seconds):
             row = indices[position]
             if judgment.label is None:
@@ -220,7 +247,11 @@ def label_pairs(
     if "prob_ce" in frame:
         teachers["ce"] = frame["prob_ce"].to_numpy()
     frame["prob_cheap"] = combine_probs(teachers)
-    stats: dict = {"pairs": len(frame), "queries": int(frame["query_id"].nunique())}
+    stats: dict = {
+        "pairs": len(frame),
+        "queries": int(frame["query_id"].nunique()),
+        "corpus_passes": cheap.attrs.get("corpus_passes"),
+    }
     if settings.teacher_mode == SAMPLED:
         stats["teacher_pass"] = cheap.attrs.get("teacher_pass")
     if backend is not None and settings.llm_budget > 0:

@@ -119,9 +119,11 @@ def sampled_candidates(
     cheap, expensive = split_teacher(retrievers)
     per_query = mining.top * max(1, len(cheap) - 1) + mining.deep + 1
     chosen = sample_queries(queries, teacher_pairs, per_query, seed)
-    runs = run_retrievers(corpus, chosen, cheap, mining.depth, progress=progress, executor=executor)
+    passes: dict = {}
+    runs = run_retrievers(corpus, chosen, cheap, mining.depth, passes, progress=progress, executor=executor)
     frame = within_budget(mine_candidates(chosen, runs, mining), teacher_pairs).copy()
     stats: dict = {"mode": SAMPLED, "queries": int(frame["query_id"].nunique()), "pairs": len(frame)}
+    stats["corpus_passes"] = passes
     stats["documents_read"] = int(frame["doc_id"].nunique())
     for spec in expensive:
         name = spec.replace(":", "_")

@@ -59,21 +59,24 @@ def measure_docs_per_second(model_name: str, texts: list[str]) -> float:
     """Documents per second ``model_name`` encodes ``texts`` at (as the corpus pass would: its
     reading length, this machine's precision), measured once and cached per machine, model and texts."""
     from pseudorel._io import atomic_write, cache_root, text_digest
-    from pseudorel.retrieval.encoding import encode_texts, resolve_precision
+    from pseudorel.retrieval.backends import requested_backend
+    from pseudorel.retrieval.encoding import encode_texts, resolve_backend
     from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, reading_length, resolve_model
 
     path = resolve_model(model_name)
-    key = text_digest(_machine_key(), model_fingerprint(path), str(reading_length(model_name)), *texts)[:24]
+    requested = requested_backend("auto")
+    key = text_digest(_machine_key(), model_fingerprint(path), str(reading_length(model_name)), requested, *texts)[:24]
     cached = cache_root() / "speed" / f"{key}.json"
     if cached.is_file():
         return float(json.loads(cached.read_text())["docs_per_second"])
     model = load_bi_encoder(model_name)
-    encode_texts(model, texts[:2], "speed", use_cache=False, progress=False)  # warm-up
+    backend = resolve_backend(requested, model, texts)
+    encode_texts(model, texts[:2], "speed", precision=backend, use_cache=False, progress=False)  # warm-up
     start = time.perf_counter()
-    encode_texts(model, texts, "speed", batch_size=len(texts), use_cache=False, progress=False)
+    encode_texts(model, texts, "speed", batch_size=len(texts), precision=backend, use_cache=False, progress=False)
     rate = len(texts) / max(time.perf_counter() - start, 1e-6)
     with atomic_write(cached) as f:
-        json.dump({"docs_per_second": rate, "model": model_name, "precision": resolve_precision("auto")}, f)
+        json.dump({"docs_per_second": rate, "model": model_name, "backend": backend}, f)
     return rate
 
 
@@ -167,3 +170,50 @@ def choose_teacher(
         )
         return TeacherChoice(BASE_TEACHER, why, FULL, estimates)
     return TeacherChoice(retrievers, f"{reason}; sampled (over the budget even so): {full_text}", SAMPLED, estimates)
+
+
+def corpus_pass_plan(
+    retrievers: tuple[str, ...],
+    documents: int,
+    choice: TeacherChoice,
+    measure: Callable[[str], float],
+) -> dict[str, dict]:
+    """For each dense model of the teacher: how many documents it will encode (all of them, or in
+    sampled mode, for an expensive model, about the sample's candidates), at the documents/s
+    ``measure`` finds here, and so about how long: printed before the pass, kept in the report."""
+    from pseudorel.retrieval.factory import dense_models
+
+    expensive = set(dense_models(split_teacher(retrievers)[1]))
+    plan = {}
+    for model in dense_models(retrievers):
+        rate = measure(model)
+        if choice.mode == SAMPLED and model in expensive:
+            count = round(choice.estimates.get("sampled_pass_s", 0) * rate) or documents
+        else:
+            count = documents
+        plan[model] = {"documents": count, "docs_per_second": round(rate, 2), "estimate_s": round(count / rate, 1)}
+    return plan
+
+
+def plan_line(model: str, step: dict) -> str:
+    """``nomic: 1,400 documents at 4.6/s here, about 5 min``."""
+    seconds = step["estimate_s"]
+    took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return f"{model}: {step['documents']:,} documents at {step['docs_per_second']:.1f}/s here, about {took}"
+
+
+def with_actuals(plan: dict[str, dict], passes: dict | None) -> dict[str, dict]:
+    """``plan`` with each pass as it ran: documents encoded now, seconds, backend, and the estimate
+    for the documents actually encoded against the time it took (``error``: |estimate - actual| / actual)."""
+    out = {}
+    for model, step in plan.items():
+        ran = (passes or {}).get(model)
+        row = dict(step)
+        if ran:
+            encoded, seconds = ran.get("encoded", 0), ran.get("seconds", 0.0)
+            row.update(encoded=encoded, actual_s=seconds, backend=ran.get("backend"))
+            if encoded and seconds > 0:
+                expected = encoded / step["docs_per_second"]
+                row.update(estimate_for_encoded_s=round(expected, 1), error=round(abs(expected - seconds) / seconds, 3))
+        out[model] = row
+    return out

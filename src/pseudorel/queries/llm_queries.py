@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from pseudorel._io import bars
 from pseudorel.data.types import Document
 from pseudorel.llm.backend import ChatBackend, LLMError
 from pseudorel.queries.synthetic import normalize
@@ -40,7 +41,7 @@ def llm_queries(
     seen: set[str] = set()
     out: list[Query] = []
     stats = {"requests": 0, "duplicates": 0, "failed": 0}
-    for doc_id in tqdm(doc_ids, desc="LLM queries", unit="doc", disable=not progress):
+    for doc_id in tqdm(doc_ids, desc="LLM queries", unit="doc", disable=not bars(progress)):
         if max_seconds is not None and time.perf_counter() - start > max_seconds:
             break
         passage = truncate_words(corpus[doc_id].full_text, max_words)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from pseudorel.data.types import Document, Run
 from pseudorel.retrieval.ann import IndexSettings, build_index
+from pseudorel.retrieval.calibration import choose_backend
 from pseudorel.retrieval.embedding_store import encode_by_content
 from pseudorel.retrieval.encoding import encode_texts
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER, model_fingerprint, resolve_model
@@ -23,7 +26,7 @@ class DenseRetriever:
         corpus: dict[str, Document],
         model: str = DEFAULT_BI_ENCODER,
         batch_size: int = 32,
-        precision: str = "auto",
+        precision: str = "auto",  # a backend: auto (measured), torch-fp32, torch-bf16, onnx-fp32, onnx-int8, openvino
         use_cache: bool = True,
         progress: bool = True,
         executor=None,
@@ -38,7 +41,13 @@ class DenseRetriever:
         if similarity not in ("cosine", "dot"):
             raise ValueError(f"{model}: similarity '{similarity}' not supported (cosine or dot)")
         self.normalize = similarity == "cosine"
-        self.settings = {"batch_size": batch_size, "precision": precision, "use_cache": use_cache}
+        # the backend is chosen once (measured once per machine and model, then cached): every
+        # later encode, a service's one-off queries included, runs by it without re-deciding
+        sample = random.Random(0).sample(sorted(corpus), min(32, len(corpus)))
+        texts = [corpus[d].full_text for d in sample]
+        self.backend = choose_backend(self.model, texts, precision) if texts else None
+        backend = self.backend.backend if self.backend else "torch-fp32"
+        self.settings = {"batch_size": batch_size, "precision": backend, "use_cache": use_cache}
         self.executor = executor  # None: encode here; else shards run where it says (workers load ``model``)
         self.progress = progress
         self.doc_ids = list(corpus)

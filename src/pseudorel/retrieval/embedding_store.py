@@ -65,9 +65,13 @@ def encode_by_content(
     """Embeddings of ``texts`` in input order (float32), each text encoded at most once per model
     setting across runs. ``stats`` (if given) receives ``texts``, ``encoded`` (how many were
     computed now) and ``seconds`` (their encoding time)."""
-    from pseudorel.retrieval.encoding import embedding_cache_dir, is_asymmetric, resolve_precision
+    from pseudorel.retrieval.backends import cache_precision
+    from pseudorel.retrieval.encoding import embedding_cache_dir, is_asymmetric, resolve_backend
 
-    precision = resolve_precision(precision)
+    if not texts:
+        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+    backend = resolve_backend(precision, model, texts)
+    precision = cache_precision(backend)
     route = (task or "") if is_asymmetric(model) else ""
     setting = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", route)[:24]
     store = EmbeddingStore((cache_dir or embedding_cache_dir()) / "by_text" / setting)
@@ -88,7 +92,7 @@ def encode_by_content(
             list(missing.values()),
             model_id,
             batch_size=batch_size,
-            precision=precision,
+            precision=backend,
             prompt=prompt,
             task=task,
             cache_dir=pending,  # resumable shards while this batch is encoded

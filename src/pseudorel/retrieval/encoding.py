@@ -18,6 +18,7 @@ import numpy as np
 
 from pseudorel._io import atomic_write, cache_root, text_digest
 
+UNITS = {"document": "doc", "query": "query"}
 SHARD_SIZE = 512  # texts per shard: the unit of resuming and of work sent to a worker
 
 
@@ -37,6 +38,24 @@ def resolve_precision(precision: str) -> str:
     return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
 
 
+def resolve_backend(precision: str, model, texts: list[str]) -> str:
+    """The concrete backend ``precision`` means for ``model``: ``auto`` (or ``$PSEUDOREL_BACKEND``)
+    through the calibration (cached per machine and model), ``fp32``/``bf16`` as PyTorch's."""
+    from pseudorel.retrieval.calibration import choose_backend
+
+    return choose_backend(model, texts, precision).backend
+
+
+def canonical_backend(precision: str) -> str:
+    from pseudorel.retrieval.backends import canonical
+
+    return canonical(precision)
+
+
+def is_torch(precision: str) -> bool:
+    return canonical_backend(precision).startswith("torch-")
+
+
 def is_asymmetric(model) -> bool:
     """Whether ``model`` encodes queries and documents differently (a ``Router``, or task prefixes)."""
     if getattr(model, "asymmetric", False):
@@ -45,7 +64,8 @@ def is_asymmetric(model) -> bool:
 
 
 def _autocast(precision: str):
-    if precision == "fp32":
+    """bf16 autocast for PyTorch's bf16; nothing for fp32 and for exported backends (ONNX, OpenVINO)."""
+    if precision == "fp32" or not is_torch(precision):
         return contextlib.nullcontext()
     if precision == "bf16":
         import torch
@@ -54,7 +74,7 @@ def _autocast(precision: str):
     raise ValueError(f"unknown precision '{precision}' (use fp32 or bf16)")
 
 
-def _encode_batch(
+def encode_batch(
     model, texts: list[str], batch_size: int, precision: str, prompt: str | None, task: str | None
 ) -> np.ndarray:
     import torch
@@ -84,23 +104,31 @@ class EncodeTask:
     prompt: str | None
     task: str | None
     model: Any = field(default=None, repr=False)
+    on_items: Any = field(default=None, repr=False)  # the local executor's progress: called per batch
 
     def __getstate__(self) -> dict:
         if self.model_name is None:
             raise ValueError("a model given only as an object cannot be sent to a worker: give its name")
-        return {**self.__dict__, "model": None}
+        return {**self.__dict__, "model": None, "on_items": None}
 
     def setup(self) -> None:
         if self.model is None:
+            from pseudorel.retrieval.backends import with_backend
             from pseudorel.retrieval.models import load_bi_encoder
 
             self.model = load_bi_encoder(self.model_name)
             self.model.max_seq_length = self.max_seq_length
+            self.model = with_backend(self.model, canonical_backend(self.precision))
 
     def run(self, texts) -> dict[str, np.ndarray]:
-        return {
-            "embedding": _encode_batch(self.model, list(texts), self.batch_size, self.precision, self.prompt, self.task)
-        }
+        texts = list(texts)
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = texts[start : start + self.batch_size]
+            parts.append(encode_batch(self.model, chunk, self.batch_size, self.precision, self.prompt, self.task))
+            if self.on_items is not None:
+                self.on_items(len(chunk))
+        return {"embedding": np.concatenate(parts)}
 
 
 def encode_texts(
@@ -126,11 +154,13 @@ def encode_texts(
     ``document``) picks the route of an asymmetric model (a sentence-transformers ``Router``).
     ``executor`` (default: local) runs the shards; one on other processes loads ``model_name``.
     """
+    from pseudorel.retrieval.backends import cache_precision, with_backend
     from pseudorel.scale import LocalExecutor
 
-    precision = resolve_precision(precision)
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+    backend = resolve_backend(precision, model, texts)
+    precision = cache_precision(backend)
     # the task changes embeddings only where the model routes by it; other keys stay as they were
     route = (task or "") if is_asymmetric(model) else ""
     key = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", route, str(len(texts)), *texts)[:24]
@@ -142,10 +172,17 @@ def encode_texts(
     order = np.argsort([-len(t) for t in texts], kind="stable")
     shard_size = shard_size or SHARD_SIZE
     shards = [[texts[i] for i in order[start : start + shard_size]] for start in range(0, len(order), shard_size)]
-    job = EncodeTask(model_name, model.max_seq_length, batch_size, precision, prompt, task, model=model)
+    runner = with_backend(model, backend)
+    job = EncodeTask(model_name, model.max_seq_length, batch_size, precision, prompt, task, model=runner)
     try:
         parts = (executor or LocalExecutor()).map(
-            job, shards, root / "parts" if use_cache else None, key, progress=progress, desc=desc, unit="text"
+            job,
+            shards,
+            root / "parts" if use_cache else None,
+            key,
+            progress=progress,
+            desc=desc,
+            unit=UNITS.get(task or "", "text"),
         )
     except FileNotFoundError:
         # another process encoding the same texts finished first and removed the parts

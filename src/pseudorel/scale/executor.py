@@ -34,6 +34,7 @@ class Executor:
 
     name = "base"
     workers = 1
+    tick = None  # during map: advances the progress bar by n items
 
     def map(
         self,
@@ -57,10 +58,20 @@ class Executor:
 
             # the bar counts the items (documents, queries, pairs), not shards: a shard can take minutes
             total, skipped = sum(map(len, shards)), sum(len(shards[i]) for i in store.done)
-            with tqdm(total=total, initial=skipped, desc=desc, unit=unit, disable=not progress) as bar:
+            from pseudorel._io import bars
+
+            with tqdm(total=total, initial=skipped, desc=desc, unit=unit, disable=not bars(progress)) as bar:
+                within = [0]  # items a task reported inside the shard it is running (local executor)
+
+                def tick(n: int) -> None:
+                    within[0] += n
+                    bar.update(n)
+
+                self.tick = tick
                 for shard, rows in self._run(task, store, [(i, shards[i]) for i in todo]):
                     store.record(shard, rows)
-                    bar.update(len(shards[shard]))
+                    bar.update(max(0, len(shards[shard]) - within[0]))
+                    within[0] = 0
         if not store.complete():
             missing = sorted(set(range(len(shards))) - set(store.done))
             raise RuntimeError(f"{self.name} executor finished without shards {missing[:10]}")
@@ -87,8 +98,14 @@ class LocalExecutor(Executor):
 
     def _run(self, task, store, todo):
         task.setup()
-        for shard, items in todo:
-            yield shard, write_part(store.root, shard, task.run(items))
+        if hasattr(task, "on_items"):  # the bar moves per batch, not per shard
+            task.on_items = self.tick
+        try:
+            for shard, items in todo:
+                yield shard, write_part(store.root, shard, task.run(items))
+        finally:
+            if hasattr(task, "on_items"):
+                task.on_items = None
 
 
 EXECUTORS = ("local", "ray")

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from pseudorel._io import bars
 from pseudorel.llm.backend import LLMError, ResponseCache, request_key
 from pseudorel.teachers.prompts import truncate_words
 
@@ -92,7 +93,7 @@ class QueryLikelihoodTeacher:
                 todo.append(i)
         self.last_error = None
         start, failures, size = time.perf_counter(), 0, max(1, self.settings.batch_size)
-        with tqdm(total=len(todo), desc="query likelihood", unit="pair", disable=not progress) as bar:
+        with tqdm(total=len(todo), desc="query likelihood", unit="pair", disable=not bars(progress)) as bar:
             for b in range(0, len(todo), size):
                 if max_seconds is not None and time.perf_counter() - start > max_seconds:
                     break

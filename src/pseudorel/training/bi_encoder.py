@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pseudorel._io import bars
 from pseudorel.training._run import (
     base_arguments,
     checkpoint_selection,
@@ -110,7 +111,7 @@ def train_bi_encoder(
         **checkpoint_selection(eval_steps, "eval_pseudo_cosine_accuracy" if evaluator else None),
         max_steps=settings.max_steps or distributed_steps(steps),
         batch_sampler=BatchSamplers.NO_DUPLICATES,
-        disable_tqdm=False,
+        disable_tqdm=not bars(),
         dataloader_drop_last=False,
     )
     callbacks = [TargetSetUpdater(loss, train)] if settings.loss == "label_weakening" else []

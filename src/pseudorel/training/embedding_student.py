@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pseudorel._io import bars
 from pseudorel.training._run import (
     base_arguments,
     checkpoint_selection,
@@ -107,7 +108,7 @@ def train_embedding_student(
         **base_arguments(output, settings, bf16),
         **checkpoint_selection(max(1, math.ceil(steps / 4)), None),
         max_steps=steps,
-        disable_tqdm=False,
+        disable_tqdm=not bars(),
         batch_sampler=LengthGroupedBatchSampler,
     )
     dataset = Dataset.from_dict({"text": texts, "label": targets.tolist()}).shuffle(seed=settings.seed)

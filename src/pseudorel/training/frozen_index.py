@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pseudorel._io import bars
 from pseudorel.errors import NoTrainingData
 from pseudorel.training._run import base_arguments, checkpoint_selection, train_resumable
 from pseudorel.training.distributed import distributed_steps, world_size
@@ -124,7 +125,7 @@ def fit_against_index(
         **base_arguments(output, settings, bf16),
         **checkpoint_selection(eval_steps, f"eval_{evaluator.primary_metric}" if evaluator else None),
         max_steps=distributed_steps(steps),
-        disable_tqdm=False,
+        disable_tqdm=not bars(),
     )
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator)
     run = train_resumable(trainer, output, settings.time_limit_s)
