@@ -68,11 +68,11 @@ def backend_key(backend: str) -> str:
     return cache_precision(backend)
 
 
-def quality(report: Report, model: str, short: str, backends: list[str]) -> None:
+def quality(report: Report, model: str, short: str, backends: list[str], datasets=("scifact", "nfcorpus")) -> None:
     """Test nDCG@10 per backend over each whole corpus; the chosen backend's pass also checks the estimate."""
     os.environ["PSEUDOREL_CACHE_DIR"] = str(CACHE / "cache")
     chosen = report.data["auto"][short]["backend"]
-    for dataset in ("scifact", "nfcorpus"):
+    for dataset in datasets:
         data = load_collection(dataset)
         queries, qrels = data.split_queries("test"), data.qrels["test"]
         for backend in backends:
@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--before", default="40b6b38", help="the commit whose default path is 'before'")
     parser.add_argument("--before-src", type=Path)
     parser.add_argument("--nomic-quality", nargs="*", default=[], help="backends to measure nomic's nDCG for")
+    parser.add_argument("--nomic-datasets", nargs="*", default=["nfcorpus"])
     args = parser.parse_args()
     report = Report("speed", keep_previous=True)
     report.data["command"] = " ".join(["bench/speed.py", *sys.argv[1:]])
@@ -209,7 +210,7 @@ def main() -> None:
         rates(report)
     quality(report, "all-MiniLM-L6-v2", "minilm", list(available_backends()))
     if args.nomic_quality:
-        quality(report, "nomic", "nomic", args.nomic_quality)
+        quality(report, "nomic", "nomic", args.nomic_quality, args.nomic_datasets)
     if not args.skip_main_job:
         src = args.before_src
         if src is None:

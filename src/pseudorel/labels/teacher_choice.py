@@ -212,6 +212,7 @@ def with_actuals(plan: dict[str, dict], passes: dict | None) -> dict[str, dict]:
         if ran:
             encoded, seconds = ran.get("encoded", 0), ran.get("seconds", 0.0)
             row.update(encoded=encoded, actual_s=seconds, backend=ran.get("backend"))
+            row["backend_reason"] = ran.get("backend_reason")
             if encoded and seconds > 0:
                 expected = encoded / step["docs_per_second"]
                 row.update(estimate_for_encoded_s=round(expected, 1), error=round(abs(expected - seconds) / seconds, 3))

@@ -118,6 +118,16 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
         sizes.append(["labelled pairs", stats["pairs"]])
     body += "<h3>Data</h3>" + table(["what", "count"], sizes)
     body += "<h3>Stage times</h3>" + table(["stage", "seconds"], [[k, v] for k, v in report.get("seconds", {}).items()])
+    passes = report.get("corpus_passes") or {}
+    if passes:
+        rows = [
+            [model, p["documents"], p.get("backend"), p["estimate_s"], p.get("encoded"), p.get("actual_s")]
+            for model, p in passes.items()
+        ]
+        header = ["model", "documents", "backend", "estimate s", "encoded now", "actual s"]
+        body += "<h3>Corpus passes: the plan and as they ran</h3>" + table(header, rows)
+        reasons = [f"{model}: {p['backend_reason']}" for model, p in passes.items() if p.get("backend_reason")]
+        body += "".join(f"<p>Backend {esc(r)}</p>" for r in reasons)
     models = [
         [name, Markup(f"<code>{esc(run_dir / folder)}</code>")]
         for folder, name in STUDENTS.items()
