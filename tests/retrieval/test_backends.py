@@ -28,10 +28,14 @@ def test_onnx_runtime_is_installed():
 def test_exported_graph_ranks_like_pytorch(tiny_model_path, tiny_dataset_path, backend):
     model = load_bi_encoder(str(tiny_model_path))
     docs, queries = _texts(tiny_dataset_path)
-    reference = encode_batch(model, docs, 4, "fp32", None, "document") @ encode_batch(model, queries, 4, "fp32", None, "query").T
+    reference = encode_batch(model, docs, 4, "fp32", None, "document") @ encode_batch(
+        model, queries, 4, "fp32", None, "query"
+    ).T
     runner = with_backend(model, backend)
     assert runner is not model
-    scores = encode_batch(runner, docs, 4, backend, None, "document") @ encode_batch(runner, queries, 4, backend, None, "query").T
+    scores = encode_batch(runner, docs, 4, backend, None, "document") @ encode_batch(
+        runner, queries, 4, backend, None, "query"
+    ).T
     assert np.allclose(scores, reference, atol=1e-4)
     assert (np.argsort(-scores, axis=0) == np.argsort(-reference, axis=0)).all()
 

@@ -212,15 +212,18 @@ def warnings_quiet():
     import logging
     import warnings
 
-    onnx_logger = logging.getLogger("onnxruntime")
-    level = onnx_logger.level
-    onnx_logger.setLevel(logging.ERROR)
+    # the quantiser and optimiser log shape-inference notes on the root logger
+    loggers = [logging.getLogger(), logging.getLogger("onnxruntime")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             yield
         finally:
-            onnx_logger.setLevel(level)
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
 
 
 class ExportedEncoder:

@@ -29,8 +29,9 @@ from pseudorel.retrieval.backends import (
 
 #: a backend whose scores rank the sample's documents less like fp32's than this is refused
 AGREEMENT_MIN = 0.99
-#: documents timed per backend (after a warm-up batch of two)
+#: documents timed per backend (after a warm-up pass over them), in batches as a corpus pass makes them
 SAMPLE = 16
+BATCH_SIZE = 32
 QUERY_WORDS = 8
 
 
@@ -61,13 +62,14 @@ def rank_agreement(reference: np.ndarray, candidate: np.ndarray) -> float:
 def _encode(runner, backend: str, texts: list[str], task: str) -> np.ndarray:
     from pseudorel.retrieval.encoding import encode_batch
 
-    return encode_batch(runner, texts, len(texts), cache_precision(backend), None, task)
+    return encode_batch(runner, texts, BATCH_SIZE, cache_precision(backend), None, task)
 
 
 def measure_backend(model, backend: str, documents: list[str], queries: list[str]):
-    """(documents/s, query x document scores) of ``model`` run by ``backend``."""
+    """(documents/s, query x document scores) of ``model`` run by ``backend``: the sample is encoded
+    once to warm up (first-call set-up and each batch shape's first run are not speed), then timed."""
     runner = with_backend(model, backend)
-    _encode(runner, backend, documents[:2], "document")  # warm-up: first-call set-up is not speed
+    _encode(runner, backend, documents, "document")
     start = time.perf_counter()
     docs = _encode(runner, backend, documents, "document")
     rate = len(documents) / max(time.perf_counter() - start, 1e-6)
