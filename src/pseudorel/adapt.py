@@ -42,6 +42,7 @@ from pseudorel.labels.sampled import SAMPLED, split_teacher
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.labels.teacher_choice import (
     AUTO,
+    LENGTH_SAMPLE,
     choose_teacher,
     corpus_pass_plan,
     measure_docs_per_second,
@@ -146,7 +147,8 @@ def adapt(
     made = len(settings.synthetic_kinds) * min(len(corpus), settings.max_synthetic_docs or len(corpus))
 
     def measure(model: str) -> float:
-        return measure_docs_per_second(model, speed_sample(corpus, settings.seed))
+        lengths = speed_sample(corpus, settings.seed, LENGTH_SAMPLE)
+        return measure_docs_per_second(model, speed_sample(corpus, settings.seed), lengths, len(corpus))
 
     choice = choose_teacher(
         settings.labels.retrievers,

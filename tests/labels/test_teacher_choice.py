@@ -85,3 +85,17 @@ def test_speed_is_measured_once_per_machine_model_and_sample(tiny_model_path, mo
     assert rate > 0
     monkeypatch.setattr(models, "load_bi_encoder", lambda *a, **k: pytest.fail("measured again"))
     assert teacher_choice.measure_docs_per_second(str(tiny_model_path), texts) == rate
+
+
+def test_pass_tokens_count_padding_and_longer_corpora_estimate_slower(tiny_model_path):
+    from pseudorel.retrieval.models import load_bi_encoder
+
+    model = load_bi_encoder(str(tiny_model_path))
+    short, long = "bones", " ".join(["vitamin d and fractures"] * 15)
+    lengths = [len(ids) for ids in model.tokenizer([short, long])["input_ids"]]
+    assert teacher_choice.padded_tokens(model, [short, long], 2) == 2 * max(lengths)  # one batch: padded
+    assert teacher_choice.padded_tokens(model, [short, long], 1) == sum(lengths)
+    texts = ["a short document about bones", "another about vitamin d and fractures"] * 4
+    same = teacher_choice.measure_docs_per_second(str(tiny_model_path), texts)
+    longer = teacher_choice.measure_docs_per_second(str(tiny_model_path), texts, [long] * 50, 50)
+    assert longer < same  # the same tokens/s, more tokens a document

@@ -28,16 +28,20 @@ def test_onnx_runtime_is_installed():
 def test_exported_graph_ranks_like_pytorch(tiny_model_path, tiny_dataset_path, backend):
     model = load_bi_encoder(str(tiny_model_path))
     docs, queries = _texts(tiny_dataset_path)
-    reference = encode_batch(model, docs, 4, "fp32", None, "document") @ encode_batch(
-        model, queries, 4, "fp32", None, "query"
-    ).T
+    reference = (
+        encode_batch(model, docs, 4, "fp32", None, "document")
+        @ encode_batch(model, queries, 4, "fp32", None, "query").T
+    )
     runner = with_backend(model, backend)
     assert runner is not model
-    scores = encode_batch(runner, docs, 4, backend, None, "document") @ encode_batch(
-        runner, queries, 4, backend, None, "query"
-    ).T
+    scores = (
+        encode_batch(runner, docs, 4, backend, None, "document")
+        @ encode_batch(runner, queries, 4, backend, None, "query").T
+    )
     assert np.allclose(scores, reference, atol=1e-4)
-    assert (np.argsort(-scores, axis=0) == np.argsort(-reference, axis=0)).all()
+    for query in range(reference.shape[1]):  # the same ranking, up to ties within the tolerance
+        in_reference_order = scores[np.argsort(-reference[:, query]), query]
+        assert (np.diff(in_reference_order) <= 2e-4).all()
 
 
 def test_int8_runs_and_stays_close(tiny_model_path, tiny_dataset_path):
@@ -52,11 +56,11 @@ def test_int8_runs_and_stays_close(tiny_model_path, tiny_dataset_path):
 
 def test_export_is_made_once_and_leaves_nothing_half_written(tiny_model_path):
     model = load_bi_encoder(str(tiny_model_path))
-    first = export_graph(model, "fused")
+    first = export_graph(model, "plain")
     stamp = first.stat().st_mtime_ns
-    assert export_graph(load_bi_encoder(str(tiny_model_path)), "fused") == first
+    assert export_graph(load_bi_encoder(str(tiny_model_path)), "plain") == first
     assert first.stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in first.parent.iterdir()) == ["model.onnx", "model_plain.onnx"]
+    assert sorted(p.name for p in first.parent.iterdir()) == ["model.onnx"]
 
 
 def test_pytorch_backends_are_the_model_itself(tiny_model_path):

@@ -11,10 +11,12 @@ from pseudorel.retrieval.models import load_bi_encoder
 DOCS = [f"document {i} about wings and lift at speed {i}" for i in range(16)]
 
 
-def fake_measure(rates: dict[str, float], scrambled: set[str]):
+def fake_measure(rates: dict[str, float], scrambled: set[str], timed_calls: list | None = None):
     reference = np.random.default_rng(0).normal(size=(16, 16))
 
-    def measure(model, backend, documents, queries):
+    def measure(model, backend, documents, queries, timed=True):
+        if timed and timed_calls is not None:
+            timed_calls.append(backend)
         scores = reference + 1e-4 * np.random.default_rng(1).normal(size=reference.shape)
         if backend in scrambled:
             scores = np.random.default_rng(2).permutation(reference.T).T  # other documents' scores
@@ -29,20 +31,34 @@ def test_picks_the_faster_of_two_and_refuses_one_that_disagrees(tiny_model_path)
     choice = calibrate(model, DOCS, ("torch-fp32", "onnx-fp32", "onnx-int8"), fake_measure(rates, {"onnx-int8"}))
     assert choice.backend == "onnx-fp32"
     assert "onnx-int8" in choice.refused and choice.agreement["onnx-int8"] < calibration.AGREEMENT_MIN
-    assert "2.50x PyTorch fp32" in choice.reason
+    assert "over 2.5x PyTorch fp32 (its first pass)" in choice.reason  # fp32 lost: not timed again
 
     slower = {**rates, "onnx-fp32": 5.0}
     assert calibrate(model, DOCS, ("torch-fp32", "onnx-fp32"), fake_measure(slower, set())).backend == "torch-fp32"
+
+
+def test_slow_backends_are_left_after_their_first_pass(tiny_model_path):
+    model = load_bi_encoder(str(tiny_model_path))
+    rates = {"torch-fp32": 10.0, "torch-bf16": 30.0, "openvino": 40.0, "onnx-fp32": 8.0, "onnx-int8": 20.0}
+    timed: list[str] = []
+    choice = calibrate(model, DOCS, tuple(rates), fake_measure(rates, set(), timed))
+    assert choice.backend == "openvino" and timed == ["torch-bf16", "openvino"]
+    assert "onnx-fp32 (8.0/s)" in choice.reason  # slower on its first pass
+    assert choice.refused["onnx-int8"].startswith("not tried")  # 3x ONNX fp32 < openvino
+    close = {**rates, "torch-fp32": 25.0}  # fp32 within 2x of the best: timed, and the ratio exact
+    timed.clear()
+    choice = calibrate(model, DOCS, tuple(rates), fake_measure(close, set(), timed))
+    assert timed[-1] == "torch-fp32" and "1.60x PyTorch fp32" in choice.reason
 
 
 def test_a_backend_that_fails_is_refused_not_fatal(tiny_model_path):
     model = load_bi_encoder(str(tiny_model_path))
     good = fake_measure({"torch-fp32": 10.0}, set())
 
-    def measure(model, backend, documents, queries):
+    def measure(model, backend, documents, queries, timed=True):
         if backend == "openvino":
             raise RuntimeError("no CPU plugin")
-        return good(model, backend, documents, queries)
+        return good(model, backend, documents, queries, timed)
 
     choice = calibrate(model, DOCS, ("torch-fp32", "openvino"), measure)
     assert choice.backend == "torch-fp32" and "no CPU plugin" in choice.refused["openvino"]

@@ -29,8 +29,12 @@ STRONG_TEACHER = ("bm25", "dense", "dense:nomic")
 NOMIC_BUDGET_SHARE = 0.4
 # without a budget, a full pass estimated longer than this goes sampled
 FULL_PASS_LIMIT_S = 3600.0
-# documents timed to measure a model's speed (after one warm-up batch)
+# documents timed to measure a model's speed (after a warm-up pass), and the larger sample whose
+# lengths say how many tokens a document of the corpus costs
 SPEED_SAMPLE = 16
+LENGTH_SAMPLE = 1000
+# documents a batch of the corpus pass holds (the dense retriever's default)
+PASS_BATCH = 32
 #: set to 0 to never download the model for ``auto`` (an explicit ``dense:nomic`` still does)
 AUTO_FETCH_ENV = "PSEUDOREL_AUTO_FETCH"
 
@@ -55,36 +59,75 @@ def _machine_key() -> str:
     return json.dumps([cpu_summary(), torch.get_num_threads()])
 
 
-def measure_docs_per_second(model_name: str, texts: list[str]) -> float:
-    """Documents per second ``model_name`` encodes ``texts`` at (as the corpus pass would: its
-    reading length, this machine's precision), measured once and cached per machine, model and texts."""
+def padded_tokens(model, texts: list[str], batch_size: int) -> int:
+    """Tokens a pass over ``texts`` feeds the model, padding included: texts sorted by length and
+    batched as :func:`~pseudorel.retrieval.encoding.encode_texts` does, each batch as long as its
+    longest text (cut at the model's reading length)."""
+    tokenizer = getattr(model, "tokenizer", None)
+    limit = model.max_seq_length
+    if tokenizer is None:  # no tokenizer to ask: about 1.3 tokens a word
+        lengths = [min(limit, int(1.3 * len(t.split())) + 2) for t in texts]
+    else:
+        lengths = [min(limit, len(ids)) for ids in tokenizer(texts, truncation=False)["input_ids"]]
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    total = 0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        total += len(rows) * max(lengths[i] for i in rows)
+    return total
+
+
+def measure_docs_per_second(
+    model_name: str, texts: list[str], corpus_sample: list[str] | None = None, corpus_size: int | None = None
+) -> float:
+    """Documents per second a pass of ``model_name`` over the corpus will make here: its speed in
+    tokens/s, timed on ``texts`` batched as the pass batches them (this machine's backend, after a
+    warm-up pass), divided by the tokens per document the pass feeds it, padding included, found
+    on ``corpus_sample`` (a larger sample of the corpus of ``corpus_size`` documents; default
+    ``texts``). Measured once and cached per machine, model, backend and samples."""
     from pseudorel._io import atomic_write, cache_root, text_digest
     from pseudorel.retrieval.backends import requested_backend
     from pseudorel.retrieval.encoding import encode_texts, resolve_backend
     from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, reading_length, resolve_model
 
+    corpus_sample = corpus_sample or texts
+    corpus_size = corpus_size or len(corpus_sample)
     path = resolve_model(model_name)
     requested = requested_backend("auto")
-    key = text_digest(_machine_key(), model_fingerprint(path), str(reading_length(model_name)), requested, *texts)[:24]
+    key = text_digest(
+        _machine_key(),
+        model_fingerprint(path),
+        str(reading_length(model_name)),
+        requested,
+        str(corpus_size),
+        *texts,
+        "\x00",
+        *corpus_sample,
+    )[:24]
     cached = cache_root() / "speed" / f"{key}.json"
     if cached.is_file():
         return float(json.loads(cached.read_text())["docs_per_second"])
     model = load_bi_encoder(model_name)
     backend = resolve_backend(requested, model, texts)
-    encode_texts(model, texts[:2], "speed", precision=backend, use_cache=False, progress=False)  # warm-up
-    start = time.perf_counter()
-    encode_texts(model, texts, "speed", batch_size=len(texts), precision=backend, use_cache=False, progress=False)
-    rate = len(texts) / max(time.perf_counter() - start, 1e-6)
+    for _ in range(2):  # the first pass warms up (set-up, each batch shape's first run); the second is timed
+        start = time.perf_counter()
+        encode_texts(model, texts, "speed", batch_size=PASS_BATCH, precision=backend, use_cache=False, progress=False)
+    tokens_per_second = padded_tokens(model, texts, PASS_BATCH) / max(time.perf_counter() - start, 1e-6)
+    # a sample of the corpus sorted and batched: batches as dense in length as the whole corpus's
+    sample_batch = max(1, round(PASS_BATCH * len(corpus_sample) / max(corpus_size, 1)))
+    per_document = padded_tokens(model, corpus_sample, sample_batch) / max(len(corpus_sample), 1)
+    rate = tokens_per_second / max(per_document, 1.0)
     with atomic_write(cached) as f:
-        json.dump({"docs_per_second": rate, "model": model_name, "backend": backend}, f)
+        record = {"docs_per_second": rate, "tokens_per_second": tokens_per_second, "tokens_per_document": per_document}
+        json.dump({**record, "model": model_name, "backend": backend}, f)
     return rate
 
 
-def speed_sample(corpus: dict, seed: int = 0) -> list[str]:
-    """A seeded sample of the corpus's documents to time a model on."""
+def speed_sample(corpus: dict, seed: int = 0, size: int = SPEED_SAMPLE) -> list[str]:
+    """A seeded sample of the corpus's documents to time a model on (or, larger, to measure lengths on)."""
     import random
 
-    ids = random.Random(seed).sample(sorted(corpus), min(SPEED_SAMPLE, len(corpus)))
+    ids = random.Random(seed).sample(sorted(corpus), min(size, len(corpus)))
     return [corpus[d].full_text for d in ids]
 
 
