@@ -198,7 +198,8 @@ def markdown(data: dict) -> str:
     lines += ["| model | " + " | ".join(backends) + " | auto chose |", "|---" * (len(backends) + 2) + "|"]
     for short, row in data.get("docs_per_second", {}).items():
         cells = [f"{row.get(b, '-')}" for b in backends]
-        lines.append(f"| {short} | " + " | ".join(cells) + f" | {data['auto'][short]['backend']} |")
+        chose = data.get("auto", {}).get(short, {}).get("backend", "-")
+        lines.append(f"| {short} | " + " | ".join(cells) + f" | {chose} |")
     lines += ["", "auto's reasons (label-free check: rank agreement with fp32 on the sample):", ""]
     lines += [f"- {short}: {choice['reason']}" for short, choice in data.get("auto", {}).items()]
     lines += ["", "## Test nDCG@10 per backend (whole corpus)", ""]

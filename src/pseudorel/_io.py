@@ -78,3 +78,44 @@ def bars(progress: bool = True) -> bool:
     """Whether to draw progress bars: ``progress``, unless ``pseudorel --quiet`` turned them off
     (an explicit ``disable=False`` would override tqdm's own ``TQDM_DISABLE``)."""
     return progress and os.environ.get("TQDM_DISABLE") != "1"
+
+
+LOCK_NAME = ".pseudorel.lock"
+
+
+@contextlib.contextmanager
+def output_lock(folder: str | Path, command: str) -> Iterator[None]:
+    """Hold ``folder`` (created if missing) for one run: a second run into it, in this process or
+    another, gets a :class:`~pseudorel.errors.UsageError` naming the holder instead of writing over
+    its outputs. The lock is the OS's (``flock``): a killed run releases it."""
+    import fcntl
+    import json
+    import sys
+    import time
+
+    from pseudorel.errors import UsageError
+    from pseudorel.training.distributed import is_main_process
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not is_main_process():  # the other ranks of one distributed run share rank 0's hold
+        yield
+        return
+    handle = open(folder / LOCK_NAME, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another run"
+        handle.close()
+        raise UsageError(f"{folder} is in use by {holder}: wait for it to finish, or choose another output") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": started, "argv": sys.argv[1:8]}))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()

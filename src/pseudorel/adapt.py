@@ -128,6 +128,24 @@ def adapt(
     output: str | Path,
     queries: list[Query] | None = None,
     settings: AdaptSettings | None = None,
+    *args,
+    **kwargs,
+) -> dict:
+    """Every stage of ``pseudorel adapt`` into ``output``, which no other run may write meanwhile
+    (the other arguments: :func:`run_stages`)."""
+    from pseudorel._io import output_lock
+
+    if settings is not None and settings.retriever_tower not in TOWERS:
+        raise ValueError(f"retriever_tower must be one of {', '.join(TOWERS)}, not '{settings.retriever_tower}'")
+    with output_lock(output, "pseudorel adapt"):
+        return run_stages(corpus, output, queries, settings, *args, **kwargs)
+
+
+def run_stages(
+    corpus: dict[str, Document],
+    output: str | Path,
+    queries: list[Query] | None = None,
+    settings: AdaptSettings | None = None,
     backend=None,
     evaluation: Dataset | None = None,
     split: str = "test",

@@ -11,6 +11,7 @@ ADAPT = ["adapt", "--dataset", "tiny", "--output", "{tmp}/a"]
 EVALUATE = ["evaluate", "--dataset", "tiny"]
 TRAIN = ["train", "--labels", "{tmp}/none.parquet", "--dataset", "tiny", "--output", "{tmp}/t"]
 QRELS = ["--qrels", "{tmp}/x"]
+SWEEP = ["noise-sweep", "--dataset", "tiny", "--output", "{tmp}/sweep"]
 
 CASES = [
     ([*EVALUATE, "--top-k", "-5"], "--top-k must be at least 1"),
@@ -43,6 +44,18 @@ CASES = [
     ([*TRAIN, "--learning-rate", "inf"], "--learning-rate must be a finite number above 0, got inf"),
     (["compare", "{tmp}/a", "{tmp}/b", *QRELS, "--measure", "nDCG@ten"], "'nDCG@ten' is not a measure"),
     (["compare", "{tmp}/a", "{tmp}/b", *QRELS, "--method", "wilcoxon"], "--method must be one of randomization, t"),
+    ([*SWEEP, "--ratios", "nan"], "--ratios: each noise ratio must be at least 0 and below 1"),
+    ([*SWEEP, "--ratios", "1.5"], "--ratios: each noise ratio must be at least 0 and below 1"),
+    ([*SWEEP, "--ratios", "-0.1"], "--ratios: each noise ratio must be at least 0 and below 1"),
+    ([*SWEEP, "--ratios", "0,x"], "--ratios must be comma-separated numbers"),
+    ([*SWEEP, "--seeds", "a,b"], "--seeds must be comma-separated whole numbers"),
+    ([*SWEEP, "--extra-seeds", "x=1"], "--extra-seeds must be comma-separated numbers"),
+    ([*SWEEP, "--extra-seeds", "0.5"], "--extra-seeds: '0.5' is not RATIO=SEEDS"),
+    ([*SWEEP, "--negatives", "-1"], "--negatives must be at least 0"),
+    ([*SWEEP, "--epochs", "0"], "--epochs must be a finite number above 0"),
+    ([*SWEEP, "--beta", "nan"], "--beta must be a number from 0 to 1"),
+    ([*SWEEP, "--max-seq-length", "0"], "--max-seq-length must be at least 8"),
+    ([*SWEEP, "--kind", "gaussian"], "--kind must be one of bm25, dense, random"),
 ]
 
 

@@ -125,16 +125,6 @@ def test_bad_requests_get_clear_errors(service):
     assert status == 413 and "4096" in body["detail"]
 
 
-def test_torn_log_record_is_cut_off(tmp_path):
-    log = WrittenLog(tmp_path)
-    log.append({"op": "add", "id": "wb:1", "text": "first"})
-    with open(log.path, "ab") as f:
-        f.write(b'{"seq": 2, "op": "add", "id": "wb:2", "te')  # what a kill mid-write leaves
-    records = log.records()
-    assert [r["id"] for r in records] == ["wb:1"]
-    assert log.path.read_bytes().endswith(b"\n") and log.append({"op": "add", "id": "wb:2", "text": "x"})["seq"] == 2
-
-
 @pytest.mark.fault(
     "the service is killed (SIGKILL) during appends", "restarts cleanly; every acknowledged write is there"
 )

@@ -11,8 +11,44 @@ import typer
 from pseudorel.cli.app import app
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    return tuple(float(x) for x in text.split(",") if x.strip())
+def _ratios(text: str, option: str) -> tuple[float, ...]:
+    """Comma-separated noise ratios, each a number in [0, 1)."""
+    import math
+
+    from pseudorel.errors import UsageError
+
+    try:
+        values = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UsageError(f"{option} must be comma-separated numbers, got '{text}'") from None
+    if not values or any(not (math.isfinite(v) and 0 <= v < 1) for v in values):
+        raise UsageError(f"{option}: each noise ratio must be at least 0 and below 1, got '{text}'")
+    return values
+
+
+def _seeds(text: str, option: str) -> tuple[int, ...]:
+    from pseudorel.errors import UsageError
+
+    try:
+        values = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UsageError(f"{option} must be comma-separated whole numbers, got '{text}'") from None
+    if not values:
+        raise UsageError(f"{option} names no seed")
+    return values
+
+
+def _extra_seeds(text: str) -> dict[float, tuple[int, ...]]:
+    """``RATIO=SEEDS;...``, e.g. ``0.5=0,1,2``."""
+    from pseudorel.errors import UsageError
+
+    extra = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        ratio, equals, values = part.partition("=")
+        if not equals:
+            raise UsageError(f"--extra-seeds: '{part}' is not RATIO=SEEDS (e.g. 0.5=0,1,2)")
+        extra[_ratios(ratio, "--extra-seeds")[0]] = _seeds(values, "--extra-seeds")
+    return extra
 
 
 def _loss_specs(text: str) -> tuple[str, ...]:
@@ -50,21 +86,37 @@ def noise_sweep(
     alpha: Annotated[float | None, typer.Option(help="Label weakening's relaxation.")] = None,
 ) -> None:
     """Train each loss on noisy copies of a dataset's train labels; report test metrics and a plot."""
+    import math
+
     from pseudorel._io import atomic_write
+    from pseudorel.cli._options import at_least, one_of, positive_number, writable_output
     from pseudorel.data import load_dataset
+    from pseudorel.errors import UsageError
     from pseudorel.noise.sweep import SweepSettings, plot, run_sweep, summarize
     from pseudorel.retrieval.bm25 import BM25Retriever
     from pseudorel.training.bi_encoder import TrainSettings
 
+    # every option is checked before any work: a bad one is one line, not a traceback an hour in
+    specs, ratio_values, seed_values, extra = (
+        _loss_specs(losses),
+        _ratios(ratios, "--ratios"),
+        _seeds(seeds, "--seeds"),
+        _extra_seeds(extra_seeds),
+    )
+    one_of(kind, ("bm25", "dense", "random"), "--kind")
+    positive_number(epochs, "--epochs")
+    at_least(batch_size, 2, "--batch-size")
+    at_least(max_seq_length, 8, "--max-seq-length")
+    at_least(negatives, 0, "--negatives")
+    for name, value in (("--beta", beta), ("--alpha", alpha)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 1):
+            raise UsageError(f"{name} must be a number from 0 to 1, got {value}")
+    writable_output(output)
     lw = {k: v for k, v in (("beta", beta), ("alpha", alpha)) if v is not None}
-    extra = {}
-    for part in filter(None, extra_seeds.split(";")):
-        ratio, _, values = part.partition("=")
-        extra[float(ratio)] = tuple(int(v) for v in values.split(","))
     settings = SweepSettings(
-        losses=_loss_specs(losses),
-        ratios=_floats(ratios),
-        seeds=tuple(int(s) for s in seeds.split(",")),
+        losses=specs,
+        ratios=ratio_values,
+        seeds=seed_values,
         extra_seeds=extra,
         kind=kind,
         base_model=base_model,

@@ -110,7 +110,7 @@ def rag(
     if "write_back" in summary:
         w = summary["write_back"]
         typer.echo(f"write-back: {w['accepted']} of {w['candidates']} answers passed the gates ({w['decisions']})")
-    if "metrics" in summary:
+    if summary.get("metrics", {}).get("claims"):
         m = summary["metrics"]
         recall = m.get("evidence_recall_at_k")
         typer.echo(

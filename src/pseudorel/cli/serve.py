@@ -13,6 +13,7 @@ from pseudorel.errors import UsageError
 corpus_app = typer.Typer(help="The documents written back to a served corpus: list them, take them out.")
 app.add_typer(corpus_app, name="corpus")
 
+TOKEN_ENV = "PSEUDOREL_SERVE_TOKEN"
 StateOpt = Annotated[Path, typer.Option(help="Folder of the written-back log (serve's --state).")]
 
 
@@ -32,11 +33,30 @@ def serve(
         str | None, typer.Option(help="LLM for the write-back gates (POST /answers): URL(s), gguf:NAME or .gguf.")
     ] = None,
     llm_model: Annotated[str, typer.Option(help="Model name on the HTTP server.")] = "default",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=TOKEN_ENV,
+            help=f"Writes must send 'Authorization: Bearer TOKEN' (or set ${TOKEN_ENV}); needed with"
+            " --allow-writes on any address but loopback.",
+        ),
+    ] = None,
 ) -> None:
     """Serve search over HTTP (FastAPI): /search, /documents, /health and an HTML page at /."""
     from pseudorel.cli._options import at_least
 
     at_least(port, 1, "--port")
+    if port > 65535:
+        raise UsageError(f"--port must be at most 65535, got {port}")
+    if token is not None and len(token) < 16:
+        raise UsageError(
+            "--token: use at least 16 characters (e.g. python -c 'import secrets; print(secrets.token_hex())')"
+        )
+    if allow_writes and token is None and not _loopback(host):
+        raise UsageError(
+            f"--allow-writes on {host} lets anyone who reaches the port change the corpus: give --token"
+            f" (or ${TOKEN_ENV}), or bind 127.0.0.1"
+        )
     at_least(max_body, 1024, "--max-body")
     try:
         import uvicorn
@@ -53,8 +73,9 @@ def serve(
     index = build_live_index(system, dataset, retriever, state)
     writeback = gated_writer(index, llm, llm_model) if llm else None
     title = index.base.spec.describe()
-    typer.echo(f"serving {title} on http://{host}:{port} (writes {'on' if allow_writes else 'off'})", err=True)
-    app_ = create_app(index, allow_writes, max_body, title, writeback)
+    writes = ("on, with a token" if token else "on") if allow_writes else "off"
+    typer.echo(f"serving {title} on http://{host}:{port} (writes {writes})", err=True)
+    app_ = create_app(index, allow_writes, max_body, title, writeback, token)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
@@ -65,8 +86,8 @@ def list_written(state: StateOpt) -> None:
 
     _existing(state)
     for doc_id, record in live_documents(WrittenLog(state).records()).items():
-        source = record.get("provenance", {}).get("question", "")
-        typer.echo(f"{doc_id}\t{record['time']}\t{record['text'][:60]!r}\t{source[:60]!r}")
+        source = str(record.get("provenance", {}).get("question", ""))
+        typer.echo(f"{doc_id}\t{record.get('time', '')}\t{record['text'][:60]!r}\t{source[:60]!r}")
 
 
 @corpus_app.command("revert")
@@ -89,6 +110,17 @@ def revert(
     for target in chosen:
         log.append({"op": "remove", "id": target, "reason": "pseudorel corpus revert"})
     typer.echo(f"removed {len(chosen)} written-back document(s)" + (f": {', '.join(chosen[:10])}" if chosen else ""))
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _existing(state: Path) -> None:

@@ -108,6 +108,13 @@ class Answerer:
         result.seconds = time.perf_counter() - start
         return result
 
+    def check(self) -> None:
+        """One answer to a made-up question before the real work: :class:`LLMError` at once when
+        the LLM is unreachable, errs or answers something this task cannot read."""
+        result = self.answer("check", "check: is this server up?", [("check", "A passage saying it is up.")])
+        if result.error is not None:
+            raise LLMError(f"the LLM is not usable: {result.error}")
+
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
         from pseudorel.llm.backend import CachedBackend
 

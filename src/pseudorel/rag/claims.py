@@ -6,6 +6,7 @@ only (which then read train labels, as the supervised path does)."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ class ClaimLabel:
 def read_claim_labels(queries_file: str | Path) -> dict[str, ClaimLabel]:
     """Each claim's label; empty when no query of the file carries evidence labels (not SciFact)."""
     path = Path(queries_file)
-    labels = {}
+    labels, mixed = {}, []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
@@ -29,16 +30,26 @@ def read_claim_labels(queries_file: str | Path) -> dict[str, ClaimLabel]:
             try:
                 record = json.loads(line)
                 metadata = record.get("metadata") or {}
+                if not isinstance(metadata, dict) or any(not isinstance(v, list) for v in metadata.values()):
+                    raise TypeError("metadata must map document ids to lists of evidence")
                 verdicts = {e["label"] for entries in metadata.values() for e in entries}
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-                problem = f"not a SciFact query with claim metadata ({type(e).__name__})"
+                problem = f"not a SciFact query with claim metadata ({type(e).__name__}: {e})"
                 raise InputError(path, problem, number) from None
             if len(verdicts) > 1:
-                continue  # mixed evidence: no single verdict to score
+                mixed.append(str(record.get("_id")))  # mixed evidence: no single verdict to score
+                continue
             verdict = verdicts.pop() if verdicts else "NEI"
             if verdict not in ("SUPPORT", "CONTRADICT", "NEI"):
                 raise InputError(path, f"unknown claim label '{verdict}'", number)
             labels[str(record["_id"])] = ClaimLabel(verdict, tuple(sorted(metadata)))
     if all(label.verdict == "NEI" for label in labels.values()):
         return {}
+    if mixed:
+        logging.getLogger("pseudorel").warning(
+            "%s: %d claim(s) have both SUPPORT and CONTRADICT evidence and are not scored (%s)",
+            path,
+            len(mixed),
+            ", ".join(mixed[:5]),
+        )
     return labels

@@ -34,6 +34,14 @@ class RagJob:
 
 
 def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: Path) -> dict:
+    """The job's answers and summary in ``output``, which no other run may write meanwhile."""
+    from pseudorel._io import output_lock
+
+    with output_lock(output, "pseudorel rag"):
+        return _run_job(job, llm, llm_model, llm_timeout, output)
+
+
+def _run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: Path) -> dict:
     from pseudorel.data import load_dataset
     from pseudorel.data.beir import split_query_ids
     from pseudorel.data.registry import resolve_dataset
@@ -48,6 +56,8 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
     calibration = seeded_sample(rest, job.calibration, job.seed + 1) if job.gate == "auto" else []
     questions = {q: data.queries[q] for q in chosen}
     calib_questions = {q: data.queries[q] for q in calibration}
+    # the claims file is checked before any LLM call: a malformed one is named, not found at the end
+    claims = _claim_labels(folder / "queries.jsonl", data.corpus) if job.task == "claim" else None
 
     live = None
     if job.write_back:
@@ -55,28 +65,31 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
 
         live = build_live_index(job.system, None if job.system else job.dataset, job.retriever or "hybrid", job.state)
     engine = live or _engine(job, data.corpus)
+    # what retrieval can return: with write-back, the written documents too (a resumed run finds them)
+    corpus = live.current.system.corpus if live is not None else data.corpus
     documents = top_documents(engine.search({**questions, **calib_questions}, job.k), job.k)
     backend = make_backend(
         llm, output / "llm-cache.sqlite", model=llm_model, parallel=job.parallel, timeout=llm_timeout
     )
     answerer = Answerer(backend, RagSettings(task=job.task, parallel=job.parallel))
+    answerer.check()  # an unreachable or unusable LLM fails here, before a single question is spent
     summary: dict = {"job": {**asdict(job), "system": None if job.system is None else str(job.system)}}
     if job.gate == "auto":
         calib_docs = {q: documents[q] for q in calibration}
-        answers, choice, saved = gated_answers(answerer, questions, documents, data.corpus, calib_questions, calib_docs)
+        answers, choice, saved = gated_answers(answerer, questions, documents, corpus, calib_questions, calib_docs)
         summary["gate"] = {**choice.as_dict(), "saved_on_questions": saved}
         retrieval_calls = round(len(answers) * (1 - saved))
     elif job.gate == "closed":
-        answers = answer_with_documents(answerer, questions, None, data.corpus, job.llm_seconds)
+        answers = answer_with_documents(answerer, questions, None, corpus, job.llm_seconds)
         retrieval_calls = 0
     elif job.gate == "off":
-        answers = answer_with_documents(answerer, questions, documents, data.corpus, job.llm_seconds)
+        answers = answer_with_documents(answerer, questions, documents, corpus, job.llm_seconds)
         retrieval_calls = len(answers)
     else:
         from pseudorel.rag.gate import gated
 
-        closed = answer_with_documents(answerer, questions, None, data.corpus, job.llm_seconds)
-        opened = answer_with_documents(answerer, questions, documents, data.corpus, job.llm_seconds)
+        closed = answer_with_documents(answerer, questions, None, corpus, job.llm_seconds)
+        opened = answer_with_documents(answerer, questions, documents, corpus, job.llm_seconds)
         answers, saved = gated(closed, opened, float(job.gate))
         retrieval_calls = round(len(answers) * (1 - saved))
     with atomic_write(output / "answers.jsonl") as f:
@@ -91,11 +104,16 @@ def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: P
     }
     if live is not None:
         summary["write_back"] = _write_back(live, answers, questions, llm, llm_model, backend.model_id)
-    if job.task == "claim" and (folder / "queries.jsonl").is_file():
-        summary["metrics"] = _claim_metrics(folder / "queries.jsonl", answers, documents, job.k)
+    if claims:
+        summary["metrics"] = _claim_metrics(claims, answers, documents, job.k)
     summary["seconds"] = round(time.perf_counter() - start, 1)
     with atomic_write(output / "summary.json") as f:
         json.dump(summary, f, indent=2, default=str)
+    if answers and summary["failed"] == len(answers):
+        from pseudorel.llm.backend import LLMError
+
+        first = next(a.error for a in answers if a.error)
+        raise LLMError(f"every answer failed ({len(answers)}; the first: {first}); see {output / 'answers.jsonl'}")
     return summary
 
 
@@ -115,24 +133,46 @@ def _write_back(live, answers, questions, llm: str, llm_model: str, model_id: st
 
 def _engine(job: RagJob, corpus):
     if job.system is not None:
+        from pseudorel.errors import UsageError
         from pseudorel.system import SearchSystem
 
-        return SearchSystem.load(job.system)
+        system = SearchSystem.load(job.system)
+        if set(system.corpus) != set(corpus):
+            raise UsageError(
+                f"--system {job.system} was built on another corpus than --dataset {job.dataset}"
+                f" ({len(system.corpus):,} documents against {len(corpus):,}): give the dataset it was built on"
+            )
+        return system
     from pseudorel.retrieval.factory import build_retriever
 
     return build_retriever(job.retriever, corpus)
 
 
-def _claim_metrics(queries_file: Path, answers, documents, k: int) -> dict:
-    """Verdict metrics where the questions are claims with SciFact metadata (evaluation only)."""
-    from pseudorel.errors import InputError
+def _claim_labels(queries_file: Path, corpus: dict) -> dict:
+    """The claims' verdict labels (evaluation only; empty where the file has none), with what
+    cannot be scored said out loud: evidence documents that are not in the corpus."""
+    import logging
+
     from pseudorel.rag.claims import read_claim_labels
+
+    if not queries_file.is_file():
+        return {}
+    labels = read_claim_labels(queries_file)
+    missing = sorted({d for label in labels.values() for d in label.evidence} - set(corpus))
+    if missing:
+        logging.getLogger("pseudorel").warning(
+            "%s: %d evidence document(s) are not in the corpus (%s): evidence recall counts them as missed",
+            queries_file,
+            len(missing),
+            ", ".join(missing[:5]),
+        )
+    return labels
+
+
+def _claim_metrics(labels: dict, answers, documents, k: int) -> dict:
+    """Verdict metrics where the questions are claims with SciFact metadata (evaluation only)."""
     from pseudorel.rag.evaluate import evidence_recall, verdict_metrics
 
-    try:
-        labels = read_claim_labels(queries_file)
-    except InputError:
-        return {}
     asked = {a.question_id for a in answers}
     labels = {q: label for q, label in labels.items() if q in asked}
     metrics = verdict_metrics(answers, labels)

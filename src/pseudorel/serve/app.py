@@ -2,44 +2,118 @@
 /documents/{id}`` (only with writes allowed), ``GET /documents/{id}``, ``GET /health`` and a
 small HTML page at ``/``. Bad requests get a 4xx with a message; bodies over the limit, 413."""
 
-from typing import Any
+import hmac
+import json
+import math
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from pseudorel.serve.live import LiveIndex
 from pseudorel.serve.page import render_page
 
 WRITES_OFF = "writes are off: start the service with --allow-writes"
+TOKEN_NEEDED = "writes need the service's token: send 'Authorization: Bearer TOKEN'"
+
+
+def _unicode(value: str) -> str:
+    """Text that is valid Unicode (a lone UTF-16 surrogate such as ``\\ud800`` is not)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text holds an unpaired UTF-16 surrogate: not valid Unicode") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("text is only whitespace")
+    return value
+
+
+def _strict_json(value: dict) -> dict:
+    """Provenance the log can hold: plain JSON (no NaN or infinity), valid Unicode, and a
+    ``question``, where there is one, that is text."""
+    try:
+        json.dumps(value, allow_nan=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("provenance must be plain JSON: no NaN, no infinity, no unpaired surrogate") from None
+    if "question" in value and not isinstance(value["question"], str):
+        raise ValueError("provenance 'question' must be text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_unicode)]
+Body = Annotated[str, AfterValidator(_unicode), AfterValidator(_not_blank)]
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=4000)
+    query: Body = Field(min_length=1, max_length=4000)
     k: int = Field(10, ge=1, le=1000)
     include_written: bool = True
 
 
 class DocumentRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=50_000)
-    title: str = Field("", max_length=1000)
+    text: Body = Field(min_length=1, max_length=50_000)
+    title: Text = Field("", max_length=1000)
     id: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[\w.:-]+$")
-    provenance: dict[str, Any] = Field(default_factory=dict)
+    provenance: Annotated[dict[str, Any], AfterValidator(_strict_json)] = Field(default_factory=dict)
 
 
 class AnswerRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    answer: str = Field(min_length=1, max_length=20_000)
-    retrieved: list[str] = Field(min_length=1, max_length=100)  # the documents given to the LLM: [n] cites the n-th
-    model: str = Field("", max_length=200)
+    question: Body = Field(min_length=1, max_length=4000)
+    answer: Body = Field(min_length=1, max_length=20_000)
+    retrieved: list[Text] = Field(min_length=1, max_length=100)  # the documents given to the LLM: [n] cites the n-th
+    model: Text = Field("", max_length=200)
+
+
+def _safe(value):
+    """``value`` as JSON can carry it (an error message must not fail on the input it quotes)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list | tuple):
+        return [_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(_safe(k)): _safe(v) for k, v in value.items()}
+    return value if value is None or isinstance(value, bool | int | float) else _safe(str(value))
 
 
 def create_app(
-    index: LiveIndex, allow_writes: bool = False, max_body_bytes: int = 65_536, title: str = "", writeback=None
+    index: LiveIndex,
+    allow_writes: bool = False,
+    max_body_bytes: int = 65_536,
+    title: str = "",
+    writeback=None,
+    token: str | None = None,
 ):
-    """``writeback`` (a ``WriteBack``): enables ``POST /answers``, candidate answers through the gates."""
+    """``writeback`` (a ``WriteBack``): enables ``POST /answers``, candidate answers through the gates.
+    ``token``: every write must carry it (``Authorization: Bearer TOKEN``)."""
     from fastapi import FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
 
+    from pseudorel.errors import PseudorelError
+
     app = FastAPI(title="pseudorel search", description=title)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = [{k: _safe(e.get(k)) for k in ("type", "loc", "msg")} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(PseudorelError)
+    async def unavailable(request: Request, exc: PseudorelError):
+        return JSONResponse({"detail": _safe(str(exc))}, status_code=503)
+
+    def check_write(request: Request) -> None:
+        if not allow_writes:
+            raise HTTPException(403, WRITES_OFF)
+        if token is not None:
+            sent = request.headers.get("authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                raise HTTPException(401, TOKEN_NEEDED)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -71,6 +145,7 @@ def create_app(
             "written": len(snapshot.written),
             "version": snapshot.version,
             "writes": allow_writes,
+            "token": token is not None,
         }
 
     @app.post("/search")
@@ -86,9 +161,8 @@ def create_app(
         return {"id": doc_id, "title": doc.title, "text": doc.text, "written": record is not None, "log": record}
 
     @app.post("/documents", status_code=201)
-    def add(request: DocumentRequest) -> dict:
-        if not allow_writes:
-            raise HTTPException(403, WRITES_OFF)
+    def add(request: DocumentRequest, http: Request) -> dict:
+        check_write(http)
         from pseudorel.errors import UsageError
 
         try:
@@ -98,9 +172,8 @@ def create_app(
         return {"id": record["id"], "seq": record["seq"], "time": record["time"]}
 
     @app.post("/answers")
-    def answer(request: AnswerRequest) -> dict:
-        if not allow_writes:
-            raise HTTPException(403, WRITES_OFF)
+    def answer(request: AnswerRequest, http: Request) -> dict:
+        check_write(http)
         if writeback is None:
             raise HTTPException(409, "write-back needs an LLM for its entailment gates: start serve with --llm")
         from pseudorel.writeback.candidate import from_answer
@@ -110,9 +183,8 @@ def create_app(
         return {k: v for k, v in decision.as_dict().items() if k in ("accepted", "reason", "doc_id", "gates")}
 
     @app.delete("/documents/{doc_id}")
-    def remove(doc_id: str) -> dict:
-        if not allow_writes:
-            raise HTTPException(403, WRITES_OFF)
+    def remove(doc_id: str, http: Request) -> dict:
+        check_write(http)
         if doc_id in index.base.corpus:
             raise HTTPException(409, f"'{doc_id}' is in the base corpus: only written-back documents can be removed")
         try:

@@ -81,8 +81,7 @@ class LiveIndex:
         self.current = self._build()
 
     def _stamp(self) -> tuple[int, int]:
-        stat = self.log.path.stat()
-        return stat.st_size, stat.st_mtime_ns
+        return self.log.stamp()
 
     def _build(self) -> Snapshot:
         from pseudorel.retrieval.bm25 import BM25Retriever
@@ -131,26 +130,40 @@ class LiveIndex:
 
     def add(self, title: str, text: str, provenance: dict, doc_id: str | None = None) -> dict:
         """Append a written-back document (its id gets the ``wb:`` prefix); the new snapshot is in
-        place when this returns."""
+        place when this returns. The id is chosen, or checked, under the log's lock against the log
+        itself, so two processes serving one state never hand out the same id."""
+        if doc_id is not None and not doc_id.startswith(WRITTEN_PREFIX):
+            doc_id = WRITTEN_PREFIX + doc_id
+        base = self.base.corpus
+
+        def record(records: list[dict]) -> dict:
+            used = {r["id"] for r in records}  # an id once written stays its document's, removed or not
+            if doc_id is not None:
+                if doc_id in used or doc_id in base:
+                    raise UsageError(f"document '{doc_id}' exists")
+                chosen = doc_id
+            else:
+                number = len(records) + 1
+                while f"{WRITTEN_PREFIX}{number}" in used or f"{WRITTEN_PREFIX}{number}" in base:
+                    number += 1
+                chosen = f"{WRITTEN_PREFIX}{number}"
+            return {"op": "add", "id": chosen, "title": title, "text": text, "provenance": provenance}
+
         with self._write_lock:
-            doc_id = doc_id or f"{WRITTEN_PREFIX}{self.current.version + 1}"
-            if not doc_id.startswith(WRITTEN_PREFIX):
-                doc_id = WRITTEN_PREFIX + doc_id
-            if doc_id in self.current.system.corpus:
-                raise UsageError(f"document '{doc_id}' exists")
-            record = self.log.append(
-                {"op": "add", "id": doc_id, "title": title, "text": text, "provenance": provenance}
-            )
+            made = self.log.append(record)
             self.current = self._build()
-        return record
+        return made
 
     def remove(self, doc_id: str, reason: str = "") -> dict:
-        with self._write_lock:
-            if doc_id not in live_documents(self.log.records()):
+        def record(records: list[dict]) -> dict:
+            if doc_id not in live_documents(records):
                 raise KeyError(doc_id)
-            record = self.log.append({"op": "remove", "id": doc_id, "reason": reason})
+            return {"op": "remove", "id": doc_id, "reason": reason}
+
+        with self._write_lock:
+            made = self.log.append(record)
             self.current = self._build()
-        return record
+        return made
 
 
 def build_live_index(system: Path | None, dataset: str | None, retriever: str, state: Path | None):
