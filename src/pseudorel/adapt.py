@@ -117,6 +117,32 @@ TOWERS = ("query", "query+document", "both")
 QUERY_TOWER_SHARE = 0.6
 
 
+def _reused(stages: StageRecord, stage: str, key: str, path: Path, load, report: dict):
+    """What an earlier run made for ``stage`` from the same inputs (``load(path)``), or None: not
+    made, made from other inputs, or made but not loadable (truncated, damaged), which is then
+    made again rather than left for the user to delete."""
+    from pseudorel.errors import PseudorelError
+
+    if not stages.matches(stage, key, path):
+        return None
+    try:
+        made = load(path)
+    except (PseudorelError, OSError, ValueError) as e:
+        logger.warning("%s: an earlier run's %s does not load (%s): making it again", path, stage, e)
+        return None
+    report.setdefault("reused", []).append(stage)
+    logger.info("stage %s: reused from an earlier run with the same inputs (%s)", stage, path.name)
+    return made
+
+
+def _earlier_stats(path: Path) -> dict:
+    try:
+        stats = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stats if isinstance(stats, dict) else {}
+
+
 def _stage(report: dict, name: str, start: float, summary: str = "") -> None:
     """Record the stage's wall time and say, in one line, that it ended and what it made."""
     report["seconds"][name] = round(time.perf_counter() - start, 1)
@@ -205,9 +231,8 @@ def run_stages(
     )
     queries_key = fingerprint(*made_from)
     queries_path = output / "queries.jsonl"
-    if stages.matches("queries", queries_key, queries_path):
-        all_queries = read_query_file(queries_path)
-    else:
+    all_queries = _reused(stages, "queries", queries_key, queries_path, read_query_file, report)
+    if all_queries is None:
         all_queries = list(queries or []) + made_queries(corpus, settings, backend)
         write_queries(all_queries, queries_path)
         stages.record("queries", queries_key)
@@ -229,12 +254,12 @@ def run_stages(
         scorer_id,
     )
     stats_path = output / "work" / "label_stats.json"
-    if stages.matches("labels", labels_key, labels_path):
-        labels = load_labels(labels_path)
-        if stats_path.is_file():  # what the sampled teacher read, for this report too
-            earlier = json.loads(stats_path.read_text())
-            report["teacher_pass"] = earlier.get("teacher_pass")
-            report["corpus_passes"] = with_actuals(plan, earlier.get("corpus_passes"))
+    labels = _reused(stages, "labels", labels_key, labels_path, load_labels, report)
+    if labels is not None:
+        earlier = _earlier_stats(stats_path)  # what the teacher read, so this report says it too
+        report["label_stats"] = earlier
+        report["teacher_pass"] = earlier.get("teacher_pass")
+        report["corpus_passes"] = with_actuals(plan, earlier.get("corpus_passes"))
     else:
         labels, stats = label_pairs(
             corpus, all_queries, settings.labels, output / "work", backend=backend, scorer=scorer, executor=executor

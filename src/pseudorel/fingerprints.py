@@ -59,7 +59,22 @@ class StageRecord:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.stages: dict[str, str] = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.stages: dict[str, str] = self._read()
+
+    def _read(self) -> dict[str, str]:
+        """The record; a damaged one (a hand edit, a disk fault) is empty: every stage is made again."""
+        if not self.path.is_file():
+            return {}
+        try:
+            stages = json.loads(self.path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            stages = None
+        if not isinstance(stages, dict) or not all(isinstance(v, str) for v in stages.values()):
+            import logging
+
+            logging.getLogger("pseudorel").warning("%s is damaged: every stage is made again", self.path)
+            return {}
+        return stages
 
     def matches(self, stage: str, key: str, output: Path) -> bool:
         """``output`` exists and was made from exactly ``key``."""

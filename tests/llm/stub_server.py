@@ -104,12 +104,16 @@ def entailment_answer(user: str) -> dict:
 
 
 def question_answer(user: str) -> dict:
-    """An open answer: the first sentence of documents [1] and [2], each cited."""
+    """An open answer: the first sentence of documents [1] and [2], each cited; with two
+    documents each in its words reordered (a writer that combines sources rewords them), with
+    one the sentence as it is (a copy)."""
+    found = [m for m in (re.match(r"\[(\d+)\] (.*)", line) for line in user.splitlines()) if m]
+    found = [m for m in found if int(m.group(1)) <= 2]
     sentences = []
-    for line in user.splitlines():
-        match = re.match(r"\[(\d+)\] (.*)", line)
-        if match and int(match.group(1)) <= 2:
-            sentences.append(match.group(2).split(".")[0] + f". [{match.group(1)}]")
+    for match in found:
+        words = match.group(2).split(".")[0].split()
+        text = " ".join(reversed(words) if len(found) > 1 else words)
+        sentences.append(f"{text}. [{match.group(1)}]")
     return {"choices": [{"message": {"role": "assistant", "content": " ".join(sentences) or "I do not know."}}]}
 
 

@@ -171,7 +171,7 @@ def test_rag_write_back_through_the_gates(monkeypatch, capsys, tmp_path, stub):
     written = live_documents(WrittenLog(tmp_path / "state").records())
     accepted = [d for d in decisions if d["accepted"]]
     assert accepted and len(written) == len(accepted) and f"{len(accepted)} of 5 answers passed" in out
-    for d in accepted:  # a two-source answer: each sentence copied from the document it cites
+    for d in accepted:  # a two-source answer: each sentence reworded from the document it cites
         assert written[d["doc_id"]]["provenance"]["cited"] == d["cited"] and len(d["cited"]) == 2
     assert all(not d["accepted"] for d in decisions if len(d["retrieved"]) < 2)  # one source: a duplicate of it
     code, _, err = run_cli(monkeypatch, capsys, *args[:-2], "--write-back", "--output", str(tmp_path / "x"))

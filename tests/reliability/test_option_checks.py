@@ -44,6 +44,8 @@ CASES = [
     ([*TRAIN, "--learning-rate", "inf"], "--learning-rate must be a finite number above 0, got inf"),
     (["compare", "{tmp}/a", "{tmp}/b", *QRELS, "--measure", "nDCG@ten"], "'nDCG@ten' is not a measure"),
     (["compare", "{tmp}/a", "{tmp}/b", *QRELS, "--method", "wilcoxon"], "--method must be one of randomization, t"),
+    (["search", "--system", "{tmp}", "--query", ""], "--query: an empty query"),
+    ([*EVALUATE, "--retriever", "bm25", "--index", "ivf"], "--index and --nprobe choose a dense index"),
     ([*SWEEP, "--ratios", "nan"], "--ratios: each noise ratio must be at least 0 and below 1"),
     ([*SWEEP, "--ratios", "1.5"], "--ratios: each noise ratio must be at least 0 and below 1"),
     ([*SWEEP, "--ratios", "-0.1"], "--ratios: each noise ratio must be at least 0 and below 1"),

@@ -65,6 +65,22 @@ def test_bi_encoder_trains_and_saves_in_st_format(labelled, tiny_model_path, tmp
     assert not (out / "checkpoints").exists()
 
 
+@pytest.mark.fault("shipped model weights and their files", "written with the umask's mode (0644), not 0600")
+def test_saved_model_files_get_the_usual_mode(labelled, tiny_model_path, tmp_path):
+    import os
+
+    corpus, frame = labelled
+    examples = build_examples(frame, corpus, ExampleSettings(negatives=1))
+    settings = TrainSettings(epochs=1, batch_size=4, eval_fraction=0.0, bf16=False)
+    before = os.umask(0o022)
+    try:
+        train_bi_encoder(str(tiny_model_path), examples, tmp_path / "student", settings)
+    finally:
+        os.umask(before)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "student").rglob("*") if p.is_file()}
+    assert "model.safetensors" in modes and set(modes.values()) == {0o644}, modes
+
+
 @pytest.mark.fault(
     "training interrupted, also while a checkpoint was being written (item 3)",
     "the half-written checkpoint is removed; the run resumes from the last complete one",

@@ -67,6 +67,34 @@ def test_novelty_gate():
     assert "cosine" in gate.check(close_embedding, CORPUS).reason
 
 
+@pytest.mark.fault("an answer stitched from two documents' sentences copied verbatim", "novelty fails per sentence")
+def test_novelty_holds_per_sentence():
+    corpus = {
+        "a": Document("", "Zinc lozenges shorten the common cold by about two days in adults. " + "Other text. " * 20),
+        "b": Document("", "Regular walking lowers resting blood pressure in older adults. " + "More text here. " * 20),
+    }
+    gate = NoveltyGate(MinHashIndex(corpus))
+    stitched = with_ids(
+        "q",
+        [
+            ("Zinc lozenges shorten the common cold by about two days in adults.", ["a"]),
+            ("Regular walking lowers resting blood pressure in older adults.", ["b"]),
+        ],
+        ["a", "b"],
+    )
+    result = gate.check(stitched, corpus)
+    assert not result.passed and "sentence 1 copies a" in result.reason
+    own_words = with_ids(
+        "q",
+        [
+            ("Colds end about two days sooner for adults taking zinc lozenges.", ["a"]),
+            ("Older adults who walk regularly see lower resting blood pressure.", ["b"]),
+        ],
+        ["a", "b"],
+    )
+    assert gate.check(own_words, corpus).passed
+
+
 def test_llm_as_nli_against_the_stub_server():
     from tests.llm import stub_server
 
@@ -96,9 +124,16 @@ def test_write_back_accepts_only_what_passes_and_logs_every_decision(tmp_path, t
     decisions = [json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()]
     assert decisions[0]["accepted"] is False and "novelty" in decisions[0]["reason"]
     other = [d for d in corpus if d != first][:1][0]
+    other_sentence = corpus[other].text.split(".")[0] + "."
+    stitched = with_ids("what is known?", [(sentence, [first]), (other_sentence, [other])], [first, other])
+    assert "copies" in writer.consider(stitched).reason  # two copies are no more novel than one
+
+    def reworded(text: str) -> str:  # the same words (the word-bag NLI still entails it), new order
+        return " ".join(reversed(text.rstrip(".").split())) + "."
+
     combined = with_ids(
         "what is known?",
-        [(sentence, [first]), (corpus[other].text.split(".")[0] + ".", [other])],
+        [(reworded(sentence), [first]), (reworded(other_sentence), [other])],
         [first, other],
         model="stub",
     )
@@ -109,5 +144,5 @@ def test_write_back_accepts_only_what_passes_and_logs_every_decision(tmp_path, t
     assert not rejected.accepted and rejected.doc_id is None and "entailment" in rejected.reason
     assert len(index.current.written) == 1
     lines = (tmp_path / "decisions.jsonl").read_text().splitlines()
-    assert [json.loads(line)["accepted"] for line in lines] == [False, True, False]
-    assert {g["gate"] for g in json.loads(lines[1])["gates"]} == {"entailment", "attribution", "novelty"}
+    assert [json.loads(line)["accepted"] for line in lines] == [False, False, True, False]
+    assert {g["gate"] for g in json.loads(lines[2])["gates"]} == {"entailment", "attribution", "novelty"}

@@ -54,7 +54,9 @@ def evaluate(
     one_of(index, INDEX_KINDS, "--index")
     if nprobe is not None:
         at_least(nprobe, 1, "--nprobe")
-    model = parse_spec(retriever)[1]
+    kind, model = parse_spec(retriever)
+    if kind == "bm25" and system is None and (index != "exact" or nprobe is not None):
+        raise UsageError("--index and --nprobe choose a dense index: --retriever bm25 has none")
     if model is not None:
         model_exists(model, "--retriever")
     if output is not None:

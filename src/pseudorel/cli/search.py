@@ -32,6 +32,8 @@ def search(
     if bool(query) == (queries is not None):
         raise UsageError("give --query (one or more) or --queries FILE")
     texts = read_queries(queries) if queries is not None else {f"q{i}": q for i, q in enumerate(query or [], 1)}
+    if queries is None and any(not q.strip() for q in texts.values()):
+        raise UsageError("--query: an empty query (the service refuses one too)")
     engine = SearchSystem.load(system)
     run = engine.search(texts, top_k)
     if output is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from pseudorel._io import atomic_write
@@ -31,9 +32,12 @@ def read_run(path: str | Path) -> Run:
             raise InputError(path, f"expected 6 columns (qid Q0 docid rank score tag), found {len(parts)}", number)
         qid, _, doc_id, _, score, _ = parts
         try:
-            run.setdefault(qid, {})[doc_id] = float(score)
+            value = float(score)
         except ValueError:
             raise InputError(path, f"score '{score}' is not a number", number) from None
+        if not math.isfinite(value):
+            raise InputError(path, f"score '{score}' is not a finite number", number)
+        run.setdefault(qid, {})[doc_id] = value
     if not run:
         raise InputError(path, "empty run file")
     return run

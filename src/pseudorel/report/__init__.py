@@ -31,12 +31,17 @@ def build_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
     report_path = run_dir / "report.json"
     if not report_path.is_file():
         raise InputError(run_dir, "not an adapt output folder (no report.json)")
-    try:
-        report = json.loads(report_path.read_text())
-    except json.JSONDecodeError as e:
-        raise InputError(report_path, f"line {e.lineno}: not JSON ({e.msg})") from None
+    report = _json(report_path)
+    if not isinstance(report, dict):
+        raise InputError(report_path, f"not the report adapt writes (a JSON object), but a {type(report).__name__}")
     output = Path(output) if output else run_dir / "report.html"
-    html = render(run_dir, report)
+    try:
+        html = render(run_dir, report)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as e:
+        # a report.json of the wrong shape (edited, or from another tool): named, not a traceback
+        raise InputError(
+            report_path, f"not the report adapt writes ({type(e).__name__}: {e}); rerun adapt to write it again"
+        ) from None
     with atomic_write(output) as f:
         f.write(html)
     return output
@@ -118,6 +123,9 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
         sizes.append(["labelled pairs", stats["pairs"]])
     body += "<h3>Data</h3>" + table(["what", "count"], sizes)
     body += "<h3>Stage times</h3>" + table(["stage", "seconds"], [[k, v] for k, v in report.get("seconds", {}).items()])
+    if report.get("reused"):
+        reused = ", ".join(report["reused"])
+        body += f"<p>Reused from an earlier run with the same inputs (their times are loading times): {esc(reused)}.</p>"
     passes = report.get("corpus_passes") or {}
     if passes:
         rows = [
@@ -243,9 +251,24 @@ def _labels(run_dir: Path):
     return load_labels(path)
 
 
+def _json(path: Path):
+    """A JSON file pseudorel wrote, or an :class:`InputError` naming it and what is wrong."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text (damaged?)") from None
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"not JSON ({e.msg})", e.lineno) from None
+
+
 def _card(folder: Path) -> dict | None:
     path = folder / "pseudorel.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    card = _json(path)
+    if not isinstance(card, dict):
+        raise InputError(path, "not a student card (a JSON object)")
+    return card
 
 
 def _corpus(run_dir: Path):

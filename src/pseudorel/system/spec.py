@@ -99,7 +99,7 @@ class SystemSpec:
                 raw.get("decisions", []),
                 dict(raw.get("models", {})),
             )
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise InputError(path, f"malformed system spec: {e}") from None
         spec.validate(path)
         return spec

@@ -44,13 +44,23 @@ def _recorded_fingerprint(marker: Path) -> str | None:
         return None
 
 
-def finished_bi_encoder(output: Path):
-    """The model a finished earlier run saved in ``output``, or None."""
-    if (output / "modules.json").is_file() and (output / "pseudorel.json").is_file():
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(str(output), device="cpu")
+def finished_model(output: Path, required: str, load):
+    """The model a finished earlier run saved in ``output`` (``load(path)``), or None: none there,
+    or one that does not load (truncated or damaged weights), which is then trained again."""
+    if (output / required).is_file() and (output / "pseudorel.json").is_file():
+        try:
+            return load(str(output))
+        except Exception as e:  # torch, safetensors and json each raise their own kind
+            logger.warning("%s: the finished model does not load (%s): training it again", output, type(e).__name__)
+            (output / "pseudorel.json").unlink()
     return None
+
+
+def finished_bi_encoder(output: Path):
+    """The bi-encoder a finished earlier run saved in ``output``, or None."""
+    from sentence_transformers import SentenceTransformer
+
+    return finished_model(output, "modules.json", lambda path: SentenceTransformer(path, device="cpu"))
 
 
 def base_arguments(output: Path, settings, bf16: bool) -> dict:
@@ -162,6 +172,17 @@ def quiet_loading(summary: str):
     logger.info(summary)
 
 
+def usual_modes(folder: Path) -> None:
+    """Give every file under ``folder`` the mode the umask gives a new file (safetensors writes
+    its weights 0600, which a system folder shared with a service's user must not keep)."""
+    from pseudorel._io import _umask
+
+    mode = 0o666 & ~_umask()
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(mode)
+
+
 def save_with_card(model, output: Path, record: dict) -> None:
     """Save ``model``, record how it was trained (pseudorel.json + README section), drop checkpoints.
     In a distributed run only rank 0 writes."""
@@ -174,6 +195,7 @@ def save_with_card(model, output: Path, record: dict) -> None:
 
 def _save(model, output: Path, record: dict) -> None:
     model.save(str(output))
+    usual_modes(output)
     with atomic_write(output / "pseudorel.json") as f:
         json.dump(record, f, indent=2, default=str)
     readme = output / "README.md"

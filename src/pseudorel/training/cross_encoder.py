@@ -25,7 +25,7 @@ import pandas as pd
 
 from pseudorel.data.types import Document
 from pseudorel.errors import NoTrainingData
-from pseudorel.training._run import base_arguments, quiet_loading, save_with_card, train_resumable
+from pseudorel.training._run import base_arguments, finished_model, quiet_loading, save_with_card, train_resumable
 from pseudorel.training.distributed import distributed_steps, world_size
 from pseudorel.training.examples import ExampleSettings, build_examples
 
@@ -79,8 +79,8 @@ def train_cross_encoder(
 
     settings = settings or CrossTrainSettings()
     output = Path(output)
-    if (output / "config.json").is_file() and (output / "pseudorel.json").is_file():
-        return CrossEncoder(str(output), device="cpu")
+    if (finished := finished_model(output, "config.json", lambda path: CrossEncoder(path, device="cpu"))) is not None:
+        return finished
     if settings.loss == "listwise":
         examples = build_examples(labels, corpus, ExampleSettings(negatives=settings.negatives, seed=settings.seed))
         if len(examples) == 0:
