@@ -125,7 +125,7 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
     body += "<h3>Stage times</h3>" + table(["stage", "seconds"], [[k, v] for k, v in report.get("seconds", {}).items()])
     if report.get("reused"):
         reused = ", ".join(report["reused"])
-        body += f"<p>Reused from an earlier run with the same inputs (their times are loading times): {esc(reused)}.</p>"
+        body += f"<p>Reused from an earlier run with the same inputs (their times: loading): {esc(reused)}.</p>"
     passes = report.get("corpus_passes") or {}
     if passes:
         rows = [
