@@ -83,11 +83,32 @@ def bars(progress: bool = True) -> bool:
 LOCK_NAME = ".pseudorel.lock"
 
 
+_HELD: dict[Path, IO] = {}  # outputs this process holds until it exits (see hold_output)
+
+
+def lock_path(output: str | Path, file: bool = False) -> Path:
+    """Where the lock of an output lives: inside a folder, beside a file."""
+    output = Path(output)
+    return output.parent / f".{output.name}{LOCK_NAME}" if file else output / LOCK_NAME
+
+
+def hold_output(output: str | Path, command: str, file: bool = False) -> None:
+    """Hold ``output`` (a folder, or with ``file`` a file) until this process exits, as
+    :func:`output_lock` does for one block; holding it again in the same process is a no-op."""
+    key = Path(output).resolve()
+    if key in _HELD:
+        return
+    context = output_lock(output, command, file)
+    context.__enter__()
+    _HELD[key] = context
+
+
 @contextlib.contextmanager
-def output_lock(folder: str | Path, command: str) -> Iterator[None]:
-    """Hold ``folder`` (created if missing) for one run: a second run into it, in this process or
-    another, gets a :class:`~pseudorel.errors.UsageError` naming the holder instead of writing over
-    its outputs. The lock is the OS's (``flock``): a killed run releases it."""
+def output_lock(folder: str | Path, command: str, file: bool = False) -> Iterator[None]:
+    """Hold ``folder`` (created if missing; with ``file``, a file's lock beside it) for one run: a
+    second run into it, in this process or another, gets a :class:`~pseudorel.errors.UsageError`
+    naming the holder instead of writing over its outputs. The lock is the OS's (``flock``): a
+    killed run releases it."""
     import fcntl
     import json
     import sys
@@ -97,11 +118,12 @@ def output_lock(folder: str | Path, command: str) -> Iterator[None]:
     from pseudorel.training.distributed import is_main_process
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    lock = lock_path(folder, file)
+    lock.parent.mkdir(parents=True, exist_ok=True)
     if not is_main_process():  # the other ranks of one distributed run share rank 0's hold
         yield
         return
-    handle = open(folder / LOCK_NAME, "a+")  # noqa: SIM115 - held for the whole run
+    handle = open(lock, "a+")  # noqa: SIM115 - held for the whole run
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -232,6 +232,9 @@ def label(
         seed=seed,
     )
     workdir = workdir or output.parent / ".pseudorel-work"
+    from pseudorel._io import hold_output
+
+    hold_output(workdir, "pseudorel label")  # its caches and shards are one run's at a time
     backend = None
     if llm:
         from pseudorel.llm.factory import make_backend

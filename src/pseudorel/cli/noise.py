@@ -112,6 +112,9 @@ def noise_sweep(
         if value is not None and not (math.isfinite(value) and 0 <= value <= 1):
             raise UsageError(f"{name} must be a number from 0 to 1, got {value}")
     writable_output(output)
+    from pseudorel._io import hold_output
+
+    hold_output(output, "pseudorel noise-sweep")
     lw = {k: v for k, v in (("beta", beta), ("alpha", alpha)) if v is not None}
     settings = SweepSettings(
         losses=specs,

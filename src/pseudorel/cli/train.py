@@ -102,6 +102,9 @@ def train(
             settings.reranker, loss=one_of(reranker_loss, RERANKER_LOSSES, "--reranker-loss"), **overrides
         ),
     )
+    from pseudorel._io import hold_output
+
+    hold_output(output, "pseudorel train", file=True)  # beside the model folder, not in it
     if student == "reranker":
         pairs = train_reranker(frame, docs, output, settings)
         typer.echo(f"reranker trained on {pairs} labelled pairs -> {output}")
