@@ -35,7 +35,7 @@ def _strict_json(value: dict) -> dict:
     """Provenance the log can hold: plain JSON (no NaN or infinity), valid Unicode, and a
     ``question``, where there is one, that is text."""
     try:
-        json.dumps(value, allow_nan=False).encode("utf-8")
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeEncodeError):
         raise ValueError("provenance must be plain JSON: no NaN, no infinity, no unpaired surrogate") from None
     if "question" in value and not isinstance(value["question"], str):
