@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# What the tests need beyond .venv: the ray and serve extras (the scale-out tests start a local
-# Ray, the service tests a uvicorn server) and Debian's chromium, to render the HTML report headless.
+# What the tests need beyond .venv: the ray, serve and ingest extras (the scale-out tests start a
+# local Ray, the service tests a uvicorn server, the ingest tests read PDF, DOCX and HTML) and
+# Debian's chromium, to render the HTML report headless.
 # Idempotent: nothing is installed when both are already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! .venv/bin/python -c "import ray.data, fastapi, uvicorn, datasketch" >/dev/null 2>&1; then
-  echo "installing the ray and serve extras for the scale-out and service tests"
-  if ! .venv/bin/pip install --disable-pip-version-check -e ".[ray,serve]" >>.venv/install.log 2>&1; then
+if ! .venv/bin/python -c "import ray.data, fastapi, uvicorn, datasketch, pypdf, docx, selectolax" >/dev/null 2>&1; then
+  echo "installing the ray, serve and ingest extras for the scale-out, service and ingest tests"
+  if ! .venv/bin/pip install --disable-pip-version-check -e ".[ray,serve,ingest]" >>.venv/install.log 2>&1; then
     tail -30 .venv/install.log
-    echo "setup failed: pip install -e '.[ray,serve]' (the scale-out and service tests need them)" >&2
+    echo "setup failed: pip install -e '.[ray,serve,ingest]' (the scale-out, service and ingest tests need them)" >&2
     exit 1
   fi
 fi

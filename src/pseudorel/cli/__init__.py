@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from pseudorel.cli import adapt, evaluate, label, noise, rag, report, search, serve, train  # noqa: F401  (registers the commands)
+from pseudorel.cli import adapt, evaluate, ingest, label, noise, rag, report, search, serve, train  # noqa: F401  (registers the commands)
 from pseudorel.cli.app import app
 from pseudorel.errors import PseudorelError
 

@@ -68,7 +68,7 @@ def padded_tokens(model, texts: list[str], batch_size: int) -> int:
     if tokenizer is None:  # no tokenizer to ask: about 1.3 tokens a word
         lengths = [min(limit, int(1.3 * len(t.split())) + 2) for t in texts]
     else:
-        lengths = [min(limit, len(ids)) for ids in tokenizer(texts, truncation=False)["input_ids"]]
+        lengths = [min(limit, len(ids)) for ids in tokenizer(texts, truncation=False, verbose=False)["input_ids"]]
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     total = 0
     for start in range(0, len(order), batch_size):

@@ -34,6 +34,8 @@ SAMPLE = 16
 BATCH_SIZE = 32
 #: a backend whose first pass is this many times slower than the best timed one is not timed again
 GIVE_UP = 2.0
+#: documents a backend encodes first, once a best exists: one over GIVE_UP x slower stops there
+PROBE = 4
 #: dynamic int8 is assumed no more than this many times faster than ONNX Runtime fp32
 INT8_GAIN_MAX = 3.0
 QUERY_WORDS = 8
@@ -100,9 +102,10 @@ def calibrate(
     measure: Callable | None = None,
 ) -> BackendChoice:
     """Measure the candidate backends (default: those available here) on ``documents`` and pick the
-    fastest whose scores rank like fp32's. To keep this to seconds, a backend whose first pass is
-    over ``GIVE_UP``x slower than the best timed so far is not timed again, and int8 is not tried
-    where even ``INT8_GAIN_MAX``x ONNX fp32 would not beat the best."""
+    fastest whose scores rank like fp32's. To keep this to seconds, a backend over ``GIVE_UP``x
+    slower than the best timed so far on its first ``PROBE`` documents, or on its first pass, is
+    not measured further, and int8 is not tried where even ``INT8_GAIN_MAX``x ONNX fp32 would not
+    beat the best."""
     candidates = tuple(candidates or available_backends())
     documents = documents[:SAMPLE]
     queries = [" ".join(d.split()[:QUERY_WORDS]) or d for d in documents]
@@ -119,6 +122,12 @@ def calibrate(
             refused[backend] = f"not tried: {INT8_GAIN_MAX}x ONNX fp32 would still be slower than the best"
             continue
         try:
+            if backend != "torch-fp32" and best_rate() > 0:  # a few documents first: a clear loser stops here
+                rate, _ = measure(model, backend, documents[:PROBE], queries[:PROBE], timed=False)
+                if rate * GIVE_UP < best_rate():
+                    rates[backend] = round(rate, 2)
+                    first_pass.add(backend)
+                    continue
             rate, scores = measure(model, backend, documents, queries, timed=False)
         except (UnsupportedModel, ImportError, RuntimeError, ValueError) as e:
             refused[backend] = f"did not run: {str(e).splitlines()[0][:160]}"
