@@ -164,3 +164,35 @@ def test_cli_ingest_skips_or_stops_on_unreadable_files(monkeypatch, capsys, fold
     assert code == 0 and "4 skipped" in out and err.count("skipped docs/") == 4 and "Traceback" not in err
     code, _, err = run_cli(monkeypatch, capsys, "ingest", str(folder), "--output", str(tmp_path / "o2"), "--strict")
     assert code == 2 and "cannot be read" in err and not (tmp_path / "o2" / "corpus.jsonl").exists()
+
+
+def test_ingested_folder_is_served_with_each_hits_source(folder, tmp_path):
+    pytest.importorskip("fastapi")
+    import threading
+    import urllib.request
+
+    import uvicorn
+
+    from pseudorel.serve.app import create_app
+    from pseudorel.serve.live import build_live_index
+    from tests.serve.test_service import call, free_port
+
+    ingest([folder], tmp_path / "out", say=lambda _: None)
+    index = build_live_index(None, str(tmp_path / "out"), "bm25", tmp_path / "state")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(index), host="127.0.0.1", port=port, log_level="critical"))
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        deadline = time.time() + 30
+        while not server.started and time.time() < deadline:
+            time.sleep(0.05)
+        hits = call(f"http://127.0.0.1:{port}/search", "POST", {"query": "coffee liver disease", "k": 3})[1]["hits"]
+        assert hits[0]["source"] == {
+            "source": "docs/sub/liver.docx",
+            "headings": ["Liver health", "Coffee"],
+            **{k: hits[0]["source"][k] for k in ("start", "end")},
+        }
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/?q=vitamin+bones").read().decode()
+        assert "from docs/trial.pdf · page 1" in page
+    finally:
+        server.should_exit = True

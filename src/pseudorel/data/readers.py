@@ -145,7 +145,10 @@ def read_corpus(path: str | Path) -> dict[str, Document]:
         text = _text_field(path, number, record, "text", required=True)
         if not (title.strip() or text.strip()):
             empty += 1
-        corpus[doc_id] = Document(title=title, text=text)
+        metadata = record.get("metadata")
+        corpus[doc_id] = Document(
+            title=title, text=text, metadata=metadata if isinstance(metadata, dict) and metadata else None
+        )
         first_line[doc_id] = number
     if not corpus:
         raise InputError(path, "empty corpus: no documents found")

@@ -15,6 +15,9 @@ Run = dict[str, dict[str, float]]
 class Document:
     title: str
     text: str
+    # where the text came from, as the corpus file gives it (``pseudorel ingest``: source file,
+    # page, headings, offsets); carried to the system folder and shown by the service
+    metadata: dict | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def full_text(self) -> str:

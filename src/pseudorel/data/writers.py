@@ -10,7 +10,11 @@ from pseudorel.data.types import Document
 
 
 def write_corpus(corpus: dict[str, Document], path: str | Path) -> None:
-    """One ``{"_id", "title", "text"}`` object a line, in the corpus's order."""
+    """One ``{"_id", "title", "text"}`` object a line (and ``metadata`` where a document has it), in
+    the corpus's order."""
     with atomic_write(path) as f:
         for doc_id, doc in corpus.items():
-            f.write(json.dumps({"_id": doc_id, "title": doc.title, "text": doc.text}, ensure_ascii=False) + "\n")
+            record = {"_id": doc_id, "title": doc.title, "text": doc.text}
+            if doc.metadata:
+                record["metadata"] = doc.metadata
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")

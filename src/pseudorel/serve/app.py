@@ -67,6 +67,14 @@ class AnswerRequest(BaseModel):
     model: Text = Field("", max_length=200)
 
 
+def source_of(metadata: dict | None) -> dict | None:
+    """Where an ingested passage came from (file, page, headings), for a hit."""
+    if not metadata or not isinstance(metadata.get("source"), str):
+        return None
+    keep = ("source", "page", "headings", "start", "end", "document")
+    return {k: metadata[k] for k in keep if k in metadata}
+
+
 def _safe(value):
     """``value`` as JSON can carry it (an error message must not fail on the input it quotes)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -131,7 +139,14 @@ def create_app(
         run = snapshot.search({"q": query}, k, include_written)["q"]
         corpus = snapshot.system.corpus
         return [
-            {"id": d, "score": s, "title": corpus[d].title, "text": corpus[d].text, "written": d in snapshot.written}
+            {
+                "id": d,
+                "score": s,
+                "title": corpus[d].title,
+                "text": corpus[d].text,
+                "written": d in snapshot.written,
+                **({"source": source_of(corpus[d].metadata)} if source_of(corpus[d].metadata) else {}),
+            }
             for d, s in run.items()
             if d in corpus
         ]

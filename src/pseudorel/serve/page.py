@@ -13,6 +13,18 @@ STYLE = (
 )
 
 
+def _source(source: dict | None) -> str:
+    """``docs/report.pdf · page 3 · Methods > Sampling`` under an ingested passage."""
+    if not source:
+        return ""
+    parts = [source["source"]]
+    if source.get("page"):
+        parts.append(f"page {source['page']}")
+    if source.get("headings"):
+        parts.append(" > ".join(map(str, source["headings"])))
+    return f"<br><span class='meta'>from {html.escape(' · '.join(map(str, parts)))}</span>"
+
+
 def render_page(title: str, query: str, results: list[dict], written: dict[str, dict]) -> str:
     e = html.escape
     parts = [
@@ -27,7 +39,7 @@ def render_page(title: str, query: str, results: list[dict], written: dict[str, 
             tag = " (written back)" if hit["written"] else ""
             parts.append(
                 f"<li{mark}><b>{e(hit['title'] or hit['id'])}</b>{tag} <span class='meta'>{e(hit['id'])}"
-                f" · {hit['score']:.3f}</span><br>{e(hit['text'][:300])}</li>"
+                f" · {hit['score']:.3f}</span><br>{e(hit['text'][:300])}{_source(hit.get('source'))}</li>"
             )
         parts.append("</ol>")
     parts.append(f"<h2>Written-back documents ({len(written)})</h2><ul>")
