@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pseudorel.retrieval import calibration
 from pseudorel.retrieval.calibration import calibrate, choose_backend, rank_agreement
@@ -97,3 +98,14 @@ def test_rank_agreement():
     a = np.arange(12.0).reshape(3, 4)
     assert rank_agreement(a, a * 2 + 1) == 1.0
     assert rank_agreement(a, -a) == -1.0
+
+
+def test_little_work_runs_the_default_unmeasured(tiny_model_path, monkeypatch):
+    monkeypatch.delenv("PSEUDOREL_BACKEND")
+    monkeypatch.setattr(calibration, "calibrate", lambda *a, **k: pytest.fail("calibrated for a few texts"))
+    model = load_bi_encoder(str(tiny_model_path))
+    choice = choose_backend(model, DOCS, work=200)
+    assert choice.backend == calibration.default_backend() and "too little to be worth measuring" in choice.reason
+    monkeypatch.setattr(calibration, "CALIBRATE_ABOVE_S", 0.0)  # a long job: measured after all
+    monkeypatch.setattr(calibration, "calibrate", lambda *a, **k: calibration.BackendChoice("onnx-fp32", "measured"))
+    assert choose_backend(model, DOCS, work=10**9).backend == "onnx-fp32"

@@ -108,7 +108,7 @@ def measure_docs_per_second(
     if cached.is_file():
         return float(json.loads(cached.read_text())["docs_per_second"])
     model = load_bi_encoder(model_name)
-    backend = resolve_backend(requested, model, texts)
+    backend = resolve_backend(requested, model, texts, work=corpus_size)  # as the corpus pass will decide
     for _ in range(2):  # the first pass warms up (set-up, each batch shape's first run); the second is timed
         start = time.perf_counter()
         encode_texts(model, texts, "speed", batch_size=PASS_BATCH, precision=backend, use_cache=False, progress=False)

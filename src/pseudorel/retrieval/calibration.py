@@ -22,6 +22,7 @@ from pseudorel.retrieval.backends import (
     UnsupportedModel,
     available_backends,
     cache_precision,
+    native_bf16,
     requested_backend,
     weights_digest,
     with_backend,
@@ -36,6 +37,8 @@ BATCH_SIZE = 32
 GIVE_UP = 2.0
 #: documents a backend encodes first, once a best exists: one over GIVE_UP x slower stops there
 PROBE = 4
+#: encoding the default backend would finish sooner than this is not worth a calibration
+CALIBRATE_ABOVE_S = 60.0
 #: dynamic int8 is assumed no more than this many times faster than ONNX Runtime fp32
 INT8_GAIN_MAX = 3.0
 QUERY_WORDS = 8
@@ -167,9 +170,17 @@ def _machine_key() -> str:
     return json.dumps([cpu_summary(), torch.get_num_threads()])
 
 
-def choose_backend(model, documents: list[str], requested: str = "auto") -> BackendChoice:
+def default_backend() -> str:
+    """What runs a model when nothing was measured: PyTorch, bf16 where the CPU has it natively."""
+    return "torch-bf16" if native_bf16() else "torch-fp32"
+
+
+def choose_backend(model, documents: list[str], requested: str = "auto", work: int | None = None) -> BackendChoice:
     """The backend ``model`` runs by: ``requested`` (or ``$PSEUDOREL_BACKEND``) where it names one,
-    else the calibrated choice, measured once per machine and model and then read from the cache."""
+    else the calibrated choice, measured once per machine and model and then read from the cache.
+    ``work`` (texts about to be encoded): where no choice is cached and the default backend would
+    take under ``CALIBRATE_ABOVE_S`` for them (timed on a few ``documents``), the default runs
+    them, unmeasured: the calibration would cost more than it could save (a student's queries)."""
     from pseudorel._io import atomic_write, cache_root, text_digest
 
     name = requested_backend(requested)
@@ -185,6 +196,14 @@ def choose_backend(model, documents: list[str], requested: str = "auto") -> Back
                 return found
         except (ValueError, TypeError):
             pass  # a damaged record: measure again
+    if work is not None and documents:
+        default = default_backend()
+        probe = documents[: 2 * PROBE]
+        rate, _ = measure_backend(model, default, probe, [" ".join(d.split()[:QUERY_WORDS]) for d in probe], False)
+        expected = work / max(rate, 1e-6)
+        if expected < CALIBRATE_ABOVE_S:
+            why = f"about {expected:.0f} s to encode {work:,} texts: too little to be worth measuring the backends"
+            return BackendChoice(default, f"{default}: {why}", {default: round(rate, 2)})
     logging.getLogger("pseudorel").info(
         "choosing how to run %s here: timing %s on %d documents (once per machine and model)",
         type(model).__name__,

@@ -45,7 +45,7 @@ class DenseRetriever:
         # later encode, a service's one-off queries included, runs by it without re-deciding
         sample = random.Random(0).sample(sorted(corpus), min(32, len(corpus)))
         texts = [corpus[d].full_text for d in sample]
-        self.backend = choose_backend(self.model, texts, precision) if texts else None
+        self.backend = choose_backend(self.model, texts, precision, work=len(corpus)) if texts else None
         backend = self.backend.backend if self.backend else "torch-fp32"
         self.settings = {"batch_size": batch_size, "precision": backend, "use_cache": use_cache}
         self.executor = executor  # None: encode here; else shards run where it says (workers load ``model``)

@@ -38,12 +38,13 @@ def resolve_precision(precision: str) -> str:
     return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
 
 
-def resolve_backend(precision: str, model, texts: list[str]) -> str:
+def resolve_backend(precision: str, model, texts: list[str], work: int | None = None) -> str:
     """The concrete backend ``precision`` means for ``model``: ``auto`` (or ``$PSEUDOREL_BACKEND``)
-    through the calibration (cached per machine and model), ``fp32``/``bf16`` as PyTorch's."""
+    through the calibration (cached per machine and model), ``fp32``/``bf16`` as PyTorch's.
+    ``work``: how many texts it is about to encode (default: ``texts``)."""
     from pseudorel.retrieval.calibration import choose_backend
 
-    return choose_backend(model, texts, precision).backend
+    return choose_backend(model, texts, precision, len(texts) if work is None else work).backend
 
 
 def canonical_backend(precision: str) -> str:
