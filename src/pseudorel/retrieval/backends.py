@@ -218,7 +218,13 @@ class ExportedEncoder:
         if backend == "openvino":
             import openvino
 
-            compiled = openvino.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": threads})
+            from pseudorel._io import cache_root
+
+            core = openvino.Core()
+            # compiled once per machine: a later process loads the compiled model instead of
+            # compiling again (seconds for nomic, in every stage that loads it)
+            core.set_property({"CACHE_DIR": str(cache_root() / "openvino")})
+            compiled = core.compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": threads})
             request = compiled.create_infer_request()
             self._run = lambda feed: request.infer(feed)[0].copy()
         else:
