@@ -66,3 +66,16 @@ def test_export_is_made_once_and_leaves_nothing_half_written(tiny_model_path):
 def test_pytorch_backends_are_the_model_itself(tiny_model_path):
     model = load_bi_encoder(str(tiny_model_path))
     assert with_backend(model, "torch-fp32") is model
+
+
+def test_weights_digest_follows_in_place_training(tiny_model_path):
+    import torch
+
+    from pseudorel.retrieval.backends import weights_digest
+
+    model = load_bi_encoder(str(tiny_model_path))
+    first = weights_digest(model)
+    assert weights_digest(model) == first  # remembered while nothing changed
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)  # what an optimiser step does
+    assert weights_digest(model) != first

@@ -127,12 +127,20 @@ def weights_digest(model) -> str:
     import torch
 
     module = getattr(model, "model", model)  # NomicEmbedder keeps its module in .model
+    state = module.state_dict()
+    # hashing nomic's weights takes most of a second: kept on the model while no tensor has
+    # moved or changed (torch counts every in-place change in ``_version``, training included)
+    key = (model.max_seq_length, tuple((n, t.data_ptr(), t._version) for n, t in state.items()))
+    memo = model.__dict__.get("_pseudorel_digest")
+    if memo is not None and memo[0] == key:
+        return memo[1]
     h = hashlib.blake2b(digest_size=12)
     h.update(f"{type(module).__name__}:{model.max_seq_length}".encode())
     with torch.no_grad():
-        for name, tensor in module.state_dict().items():
+        for name, tensor in state.items():
             h.update(name.encode())
             h.update(tensor.detach().to(torch.float32).contiguous().numpy().tobytes())
+    model.__dict__["_pseudorel_digest"] = (key, h.hexdigest())
     return h.hexdigest()
 
 
