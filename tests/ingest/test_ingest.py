@@ -137,12 +137,15 @@ def test_passages_stay_within_the_token_limit(tiny_model_path):
 def test_duplicate_passages_are_reported_once(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("a.txt", "b.txt", "c.txt"):
-        (docs / name).write_text(BONES + "\n\n" + f"Only in {name}, a passage of its own about {name[0]} things.")
+    for name in ("a.txt", "b.txt", "c.txt"):  # the same note saved three times
+        (docs / name).write_text(BONES)
+    (docs / "d.txt").write_text(BONES.replace("older adults", "older people") + " Also in winter.")  # nearly
+    (docs / "e.txt").write_text(COFFEE)
     summary = ingest([docs], tmp_path / "out", model=None, say=lambda _: None)
     dropped = [json.loads(line) for line in (tmp_path / "out" / "duplicates.jsonl").read_text().splitlines()]
     texts = [r["text"] for rs in by_source(tmp_path / "out").values() for r in rs]
-    assert sum(BONES in t for t in texts) == 1 and summary.duplicates == 2 == len(dropped)
+    assert sum(BONES in t for t in texts) == 1 and summary.duplicates == 2 and len(texts) == 3
+    assert [(d["_id"].split("-")[0], d["kind"]) for d in dropped] == [("b", "exact"), ("c", "exact")]
 
 
 def test_query_log_becomes_unlabelled_queries_with_counts(tmp_path):

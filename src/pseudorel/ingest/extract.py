@@ -2,8 +2,8 @@
 (paragraphs, list items, table cells) with the page (PDF) and the heading path they sit under.
 
 Readers: PDF (pypdf: pure Python, reads the text layer, tells an encrypted file from a damaged
-one), DOCX (python-docx: paragraphs with their heading styles), HTML (selectolax: a fast
-HTML5 parser; scripts, styles, navigation, headers and footers dropped), Markdown
+one), DOCX (python-docx: paragraphs with their heading styles), HTML (selectolax's lexbor: a
+fast HTML5 parser; scripts, styles, navigation, headers and footers dropped), Markdown
 (markdown-it-py: the CommonMark tokens give headings and paragraphs) and plain text (UTF-8, else
 the encoding charset-normalizer detects). Each library is imported only when a file of its kind
 is read; a missing one is a clear error for that kind (``pip install 'pseudorel[ingest]'``).
@@ -57,7 +57,9 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def _decode(path: Path) -> str:
-    """A text file's text: UTF-8, else the encoding charset-normalizer finds (Latin-1, UTF-16...)."""
+    """A text file's text: UTF-8 (or UTF-16 with its mark); else Windows-1252/Latin-1 where that
+    reads as letters (charset detection mistakes short Western texts for Central European ones);
+    else the encoding charset-normalizer finds."""
     data = path.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16")
@@ -66,11 +68,15 @@ def _decode(path: Path) -> str:
     try:
         return data.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError:
-        charset_normalizer = _need("charset_normalizer", "charset-normalizer")
-        best = charset_normalizer.from_bytes(data).best()
-        if best is None:
-            raise Unreadable("unknown text encoding") from None
-        return str(best)
+        pass
+    western = data.decode("cp1252", errors="replace")
+    if all(c.isascii() or c.isalpha() or c in "\u00a0«»°–—‘’“”€" for c in western):
+        return western  # Windows-1252 / Latin-1, the usual legacy encoding, when it reads as letters
+    charset_normalizer = _need("charset_normalizer", "charset-normalizer")
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise Unreadable("unknown text encoding")
+    return str(best)
 
 
 def read_text(path: Path) -> Extracted:
@@ -100,8 +106,8 @@ _BLOCK_HTML = {"p", "li", "td", "th", "pre", "blockquote", "dd", "dt", "figcapti
 
 
 def read_html(path: Path) -> Extracted:
-    selectolax = _need("selectolax.parser", "selectolax")
-    tree = selectolax.HTMLParser(path.read_bytes())
+    lexbor = _need("selectolax.lexbor", "selectolax")
+    tree = lexbor.LexborHTMLParser(path.read_bytes())
     title_node = tree.css_first("title")
     title = " ".join(title_node.text().split()) if title_node else ""
     for node in tree.css(_SKIP_HTML):
