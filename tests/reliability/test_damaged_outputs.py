@@ -17,7 +17,7 @@ from tests.reliability.test_stale_work import _settings
     "adapt rerun over a damaged stages.json, a truncated labels.parquet or truncated student weights",
     "the damaged part is made again; the report says what was reused",
 )
-@pytest.mark.parametrize("damage", ["stages.json", "labels.parquet", "query_tower/model.safetensors"])
+@pytest.mark.parametrize("damage", ["stages.json", "labels.parquet", "retriever/query_0_Transformer/model.safetensors"])
 def test_adapt_remakes_what_does_not_load(tmp_path, tiny_dataset_path, tiny_model_path, damage):
     ds = load_beir(tiny_dataset_path, splits=[])
     queries = [Query(q, t) for q, t in ds.queries.items()]
@@ -32,7 +32,7 @@ def test_adapt_remakes_what_does_not_load(tmp_path, tiny_dataset_path, tiny_mode
     expected = {
         "stages.json": set(),
         "labels.parquet": {"queries"},
-        "query_tower/model.safetensors": {"queries", "labels"},
+        "retriever/query_0_Transformer/model.safetensors": {"queries", "labels"},
     }
     assert reused == expected[damage]
     assert again["label_stats"]  # a reused stage's report still says what it did
