@@ -146,6 +146,8 @@ def test_duplicate_passages_are_reported_once(tmp_path):
     texts = [r["text"] for rs in by_source(tmp_path / "out").values() for r in rs]
     assert sum(BONES in t for t in texts) == 1 and summary.duplicates == 2 and len(texts) == 3
     assert [(d["_id"].split("-")[0], d["kind"]) for d in dropped] == [("b", "exact"), ("c", "exact")]
+    again = ingest([docs], tmp_path / "out", model=None, say=lambda _: None)  # nothing changed: nothing re-read
+    assert again.unchanged == 5 and not again.changed and again.duplicates == 2
 
 
 def test_query_log_becomes_unlabelled_queries_with_counts(tmp_path):

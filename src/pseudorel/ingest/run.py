@@ -26,6 +26,7 @@ from pseudorel.ingest.extract import READERS, Unreadable, extract
 logger = logging.getLogger("pseudorel")
 
 MANIFEST = "ingest.json"
+SIGNATURES = "minhash.npz"  # each passage's MinHash, by its text's digest: a rerun hashes only new ones
 FORMAT = 1
 CORPORA = (".jsonl", ".csv", ".tsv")  # already a corpus: its documents are chunked, their ids kept
 
@@ -113,21 +114,46 @@ def _passages(relative: str, path: Path, count: WordCounter, max_tokens: int, ov
     return records
 
 
-def _previous(output: Path, settings: dict) -> tuple[dict, dict[str, dict]]:
-    """(files of the last run's manifest, its passages by id), or empty where settings changed."""
-    manifest, corpus = output / MANIFEST, output / "corpus.jsonl"
+def _previous(output: Path, settings: dict) -> tuple[dict, dict[str, dict], dict[str, list[int]]]:
+    """(files of the last run's manifest, all its passages by id (the duplicates it dropped
+    included), its MinHash signatures by text), or empty ones where there was no run or the
+    settings changed."""
+    manifest = output / MANIFEST
     try:
         old = json.loads(manifest.read_text(encoding="utf-8"))
         if old.get("format") != FORMAT or old.get("settings") != settings:
-            return {}, {}
+            return {}, {}, {}
         passages = {}
-        with open(corpus, encoding="utf-8") as f:
+        with open(output / "corpus.jsonl", encoding="utf-8") as f:
             for line in f:
                 record = json.loads(line)
                 passages[record["_id"]] = record
-        return old["files"], passages
+        with open(output / "duplicates.jsonl", encoding="utf-8") as f:
+            for line in f:
+                record = json.loads(line)["passage"]
+                passages[record["_id"]] = record
+        return old["files"], passages, _load_signatures(output / SIGNATURES)
     except (OSError, ValueError, KeyError, TypeError):
-        return {}, {}  # no earlier run (or a damaged one): everything is read
+        return {}, {}, {}  # no earlier run (or a damaged one): everything is read
+
+
+def _load_signatures(path: Path) -> dict:
+    import numpy as np
+
+    try:
+        with np.load(path) as saved:
+            return dict(zip(saved["keys"].tolist(), saved["values"], strict=True))
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _save_signatures(path: Path, signatures: dict) -> None:
+    import numpy as np
+
+    keys = np.array(list(signatures), dtype=str)
+    values = np.stack(list(signatures.values())).astype(np.uint64) if signatures else np.zeros((0, 64), np.uint64)
+    with atomic_write(path, "wb") as f:
+        np.savez(f, keys=keys, values=values)
 
 
 def _counter(model: str | None) -> WordCounter:
@@ -157,8 +183,8 @@ def ingest(
     output = Path(output)
     files = find_files([Path(s) for s in sources])
     settings = {"max_tokens": max_tokens, "overlap": overlap, "model": model}
-    old_files, old_passages = _previous(output, settings)
-    count = _counter(model)
+    old_files, old_passages, signatures = _previous(output, settings)
+    counters: list[WordCounter] = []  # the tokenizer loads only when a file has to be read
     summary = IngestSummary(files=len(files))
     manifest: dict[str, dict] = {}
     passages: list[dict] = []
@@ -179,7 +205,8 @@ def ingest(
                 passages += [old_passages[i] for i in before["ids"]]
                 continue
         try:
-            records = _passages(relative, path, count, max_tokens, overlap)
+            counters[:] = counters or [_counter(model)]
+            records = _passages(relative, path, counters[0], max_tokens, overlap)
         except Unreadable as e:
             if strict:
                 raise InputError(path, f"cannot be read: {e}") from None
@@ -198,7 +225,7 @@ def ingest(
         manifest[relative] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest, "ids": ids}
         passages += records
     summary.removed = sorted(set(old_files) - set(manifest))
-    kept, dropped = deduplicate(passages, near_duplicates)
+    kept, dropped = deduplicate(passages, near_duplicates, signatures)
     summary.duplicates = sum(d["kind"] == "exact" for d in dropped)
     summary.near_duplicates = len(dropped) - summary.duplicates
     summary.passages = len(kept)
@@ -213,8 +240,9 @@ def ingest(
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     if queries is not None:
         summary.queries = write_query_log(Path(queries), output / "queries.jsonl")
+    _save_signatures(output / SIGNATURES, signatures)
     with atomic_write(output / MANIFEST) as f:  # last: a run killed before this is redone, not trusted
-        json.dump({"format": FORMAT, "settings": settings, "files": manifest, "summary": asdict(summary)}, f, indent=1)
+        json.dump({"format": FORMAT, "settings": settings, "files": manifest, "summary": asdict(summary)}, f)
     return summary
 
 
@@ -222,39 +250,54 @@ def _normal(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def deduplicate(passages: list[dict], threshold: float = 0.9) -> tuple[list[dict], list[dict]]:
-    """(passages kept, one record per passage dropped): an exact duplicate (the same words) or,
-    with datasketch installed, a near duplicate (MinHash Jaccard of word 3-shingles over
-    ``threshold``) of a passage kept before it."""
+def deduplicate(
+    passages: list[dict], threshold: float = 0.9, signatures: dict | None = None
+) -> tuple[list[dict], list[dict]]:
+    """(passages kept, one record per passage dropped, with the passage): an exact duplicate (the
+    same words) or, with datasketch installed, a near duplicate (MinHash Jaccard of word
+    3-shingles over ``threshold``) of a passage kept before it. ``signatures`` (text digest ->
+    MinHash values) is read and filled, so a rerun hashes only new passages."""
     kept, dropped, seen = [], [], {}
+    signatures = {} if signatures is None else signatures
     lsh = None
     if threshold < 1:
         try:
             from datasketch import MinHash, MinHashLSH
 
             lsh = MinHashLSH(threshold=threshold, num_perm=64)
+            fresh = MinHash(num_perm=64, seed=1)  # the hashing scheme saved values were made with
         except ImportError:
             lsh = None
+    used = set()
     for record in passages:
         key = _normal(record["text"])
+        source = record["metadata"]["source"]
         if key in seen:
             dropped.append(
-                {"_id": record["_id"], "kind": "exact", "of": seen[key], "source": record["metadata"]["source"]}
+                {"_id": record["_id"], "kind": "exact", "of": seen[key], "source": source, "passage": record}
             )
             continue
         if lsh is not None and len(key.split()) >= 8:
-            words = key.split()
-            signature = MinHash(num_perm=64, seed=1)
-            signature.update_batch([" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)])
+            digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+            used.add(digest)
+            if digest in signatures:
+                signature = MinHash(num_perm=64, seed=1, hashvalues=signatures[digest], scheme=fresh.scheme)
+            else:
+                words = key.split()
+                signature = MinHash(num_perm=64, seed=1)
+                signature.update_batch([" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)])
+                signatures[digest] = signature.hashvalues
             similar = lsh.query(signature)
             if similar:
                 dropped.append(
-                    {"_id": record["_id"], "kind": "near", "of": similar[0], "source": record["metadata"]["source"]}
+                    {"_id": record["_id"], "kind": "near", "of": similar[0], "source": source, "passage": record}
                 )
                 continue
             lsh.insert(record["_id"], signature)
         seen[key] = record["_id"]
         kept.append(record)
+    for stale in set(signatures) - used:  # passages no longer there
+        del signatures[stale]
     return kept, dropped
 
 
