@@ -201,3 +201,11 @@ def test_ingested_folder_is_served_with_each_hits_source(folder, tmp_path):
         assert "from docs/trial.pdf · page 1" in page
     finally:
         server.should_exit = True
+
+
+def test_a_one_page_pdf_leaves_its_page_number_out(tmp_path):
+    from pseudorel.ingest.extract import extract
+
+    make_pdf(tmp_path / "one.pdf", [BONES])
+    texts = [b.text for b in extract(tmp_path / "one.pdf").blocks]
+    assert any("Vitamin D" in t for t in texts) and not any(t.strip() == "Page 1" for t in texts)

@@ -186,7 +186,7 @@ def read_pdf(path: Path) -> Extracted:
     repeated = _repeated_lines(pages)
     blocks = []
     for number, text in enumerate(pages, start=1):
-        lines = [line for line in text.splitlines() if line.strip() not in repeated]
+        lines = [line for line in text.splitlines() if line.strip() not in repeated and not _PAGE_NUMBER.match(line)]
         blocks += [Block(p, page=number) for p in _paragraphs("\n".join(lines))]
     if pages and not blocks:
         raise Unreadable("no text layer (a scanned PDF needs OCR, which pseudorel does not do)")
@@ -196,6 +196,10 @@ def read_pdf(path: Path) -> Extracted:
     except Exception:  # metadata of a damaged file: the title is not worth failing for
         title = ""
     return Extracted(title or path.stem, blocks)
+
+
+# a line that is only a page number ("7", "Page 7", "- 7 -", "7 of 12"), even in a one-page file
+_PAGE_NUMBER = re.compile(r"^\W*(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?\W*$", re.IGNORECASE)
 
 
 def _repeated_lines(pages: list[str]) -> set[str]:
