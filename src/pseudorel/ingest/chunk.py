@@ -38,7 +38,10 @@ def tokenizer_counter(tokenizer) -> WordCounter:
     def count(words: Sequence[str]) -> list[int]:
         new = [w for w in dict.fromkeys(words) if w not in cache]
         if new:
-            ids = tokenizer(new, add_special_tokens=False, verbose=False)["input_ids"]
+            if hasattr(tokenizer, "encode_batch"):  # a ``tokenizers.Tokenizer`` (no transformers import)
+                ids = [e.ids for e in tokenizer.encode_batch(new, add_special_tokens=False)]
+            else:
+                ids = tokenizer(new, add_special_tokens=False, verbose=False)["input_ids"]
             cache.update({w: max(1, len(i)) for w, i in zip(new, ids, strict=True)})
         return [cache[w] for w in words]
 
