@@ -258,24 +258,31 @@ def _normal(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+BANDS, ROWS = 8, 8  # 64 MinHash values in 8 bands of 8: a pair at Jaccard 0.9 shares a band with p > 0.99
+
+
 def deduplicate(
     passages: list[dict], threshold: float = 0.9, signatures: dict | None = None
 ) -> tuple[list[dict], list[dict]]:
     """(passages kept, one record per passage dropped, with the passage): an exact duplicate (the
     same words) or, with datasketch installed, a near duplicate (MinHash Jaccard of word
-    3-shingles over ``threshold``) of a passage kept before it. ``signatures`` (text digest ->
-    MinHash values) is read and filled, so a rerun hashes only new passages."""
+    3-shingles over ``threshold``, candidates found by banding) of a passage kept before it.
+    ``signatures`` (text digest -> MinHash values) is read and filled, so a rerun hashes only new
+    passages."""
+    import numpy as np
+
     kept, dropped, seen = [], [], {}
     signatures = {} if signatures is None else signatures
-    lsh = None
+    fresh = None
     if threshold < 1:
         try:
-            from datasketch import MinHash, MinHashLSH
+            from datasketch import MinHash
 
-            lsh = MinHashLSH(threshold=threshold, num_perm=64)
-            fresh = MinHash(num_perm=64, seed=1)  # the hashing scheme saved values were made with
+            fresh = MinHash(num_perm=BANDS * ROWS, seed=1)  # its permutations (made once: slow), for all
         except ImportError:
-            lsh = None
+            fresh = None
+    buckets: dict[tuple[int, bytes], str] = {}
+    values_of: dict[str, np.ndarray] = {}
     used = set()
     for record in passages:
         key = _normal(record["text"])
@@ -285,23 +292,32 @@ def deduplicate(
                 {"_id": record["_id"], "kind": "exact", "of": seen[key], "source": source, "passage": record}
             )
             continue
-        if lsh is not None and len(key.split()) >= 8:
+        if fresh is not None and len(key.split()) >= 8:
             digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
             used.add(digest)
-            if digest in signatures:
-                signature = MinHash(num_perm=64, seed=1, hashvalues=signatures[digest], scheme=fresh.scheme)
-            else:
+            if digest not in signatures:
                 words = key.split()
-                signature = MinHash(num_perm=64, seed=1)
+                signature = MinHash(num_perm=BANDS * ROWS, permutations=fresh.permutations, scheme=fresh.scheme)
                 signature.update_batch([" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)])
                 signatures[digest] = signature.hashvalues
-            similar = lsh.query(signature)
-            if similar:
+            values = np.asarray(signatures[digest])
+            bands = [(band, values[band * ROWS : (band + 1) * ROWS].tobytes()) for band in range(BANDS)]
+            similar = next(
+                (
+                    other
+                    for other in dict.fromkeys(buckets[b] for b in bands if b in buckets)
+                    if np.mean(values_of[other] == values) >= threshold
+                ),
+                None,
+            )
+            if similar is not None:
                 dropped.append(
-                    {"_id": record["_id"], "kind": "near", "of": similar[0], "source": source, "passage": record}
+                    {"_id": record["_id"], "kind": "near", "of": similar, "source": source, "passage": record}
                 )
                 continue
-            lsh.insert(record["_id"], signature)
+            values_of[record["_id"]] = values
+            for band in bands:
+                buckets.setdefault(band, record["_id"])
         seen[key] = record["_id"]
         kept.append(record)
     for stale in set(signatures) - used:  # passages no longer there
