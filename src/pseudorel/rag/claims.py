@@ -45,11 +45,11 @@ def read_claim_labels(queries_file: str | Path) -> dict[str, ClaimLabel]:
             labels[str(record["_id"])] = ClaimLabel(verdict, tuple(sorted(metadata)))
     if all(label.verdict == "NEI" for label in labels.values()):
         return {}
-    if mixed:
-        logging.getLogger("pseudorel").warning(
-            "%s: %d claim(s) have both SUPPORT and CONTRADICT evidence and are not scored (%s)",
-            path,
-            len(mixed),
-            ", ".join(mixed[:5]),
-        )
+    warn_some(path, "claim(s) have both SUPPORT and CONTRADICT evidence and are not scored", mixed)
     return labels
+
+
+def warn_some(path: str | Path, what: str, ids: list[str]) -> None:
+    """One warning line: ``path: N <what> (the first five ids)``, where there are any."""
+    if ids:
+        logging.getLogger("pseudorel").warning("%s: %d %s (%s)", path, len(ids), what, ", ".join(ids[:5]))

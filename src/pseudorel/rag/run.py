@@ -151,21 +151,16 @@ def _engine(job: RagJob, corpus):
 def _claim_labels(queries_file: Path, corpus: dict) -> dict:
     """The claims' verdict labels (evaluation only; empty where the file has none), with what
     cannot be scored said out loud: evidence documents that are not in the corpus."""
-    import logging
 
-    from pseudorel.rag.claims import read_claim_labels
+    from pseudorel.rag.claims import read_claim_labels, warn_some
 
     if not queries_file.is_file():
         return {}
     labels = read_claim_labels(queries_file)
     missing = sorted({d for label in labels.values() for d in label.evidence} - set(corpus))
-    if missing:
-        logging.getLogger("pseudorel").warning(
-            "%s: %d evidence document(s) are not in the corpus (%s): evidence recall counts them as missed",
-            queries_file,
-            len(missing),
-            ", ".join(missing[:5]),
-        )
+    warn_some(
+        queries_file, "evidence document(s) are not in the corpus: evidence recall counts them as missed", missing
+    )
     return labels
 
 

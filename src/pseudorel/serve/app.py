@@ -145,7 +145,7 @@ def create_app(
                 "title": corpus[d].title,
                 "text": corpus[d].text,
                 "written": d in snapshot.written,
-                **({"source": source_of(corpus[d].metadata)} if source_of(corpus[d].metadata) else {}),
+                **({"source": source} if (source := source_of(corpus[d].metadata)) else {}),
             }
             for d, s in run.items()
             if d in corpus
