@@ -15,9 +15,9 @@ from _report import SHARED_DATA
 from pseudorel.adapt import relabel_with_reranker, top_candidates
 from pseudorel.data import load_beir
 from pseudorel.evaluation import evaluate_run, paired_test
-from pseudorel.evaluation.rerank import rerank_run
 from pseudorel.queries import synthetic_queries
 from pseudorel.retrieval.bm25 import BM25Retriever
+from pseudorel.system.rerank import rerank_run
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.examples import ExampleSettings, balanced_pairs, build_examples

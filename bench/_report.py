@@ -51,49 +51,100 @@ def machine() -> dict:
 class Report:
     """Collects results and rewrites ``bench/results/<name>.json`` and ``.md`` after each step.
 
-    ``keep_previous`` starts from the results already in the JSON file (a bench rerun with
-    ``--only`` updates some experiments and keeps the others); the earlier runs' commands,
-    dates and wall times are kept under ``meta.earlier``."""
+    Every top-level result (a row: an experiment, a collection) carries its own provenance under
+    ``provenance[key]``: the command, commit, date and wall time of the run that made it.
+    ``keep_previous`` starts from the results already in the JSON file (a rerun with ``--only``
+    updates some rows and keeps the others, each with its own provenance); a row this run
+    replaces moves, with its provenance, to ``bench/results/archive/<name>.jsonl``."""
 
     def __init__(self, name: str, keep_previous: bool = False):
         self.name = name
         self.started = time.perf_counter()
+        machine_facts = machine()
         self.meta = {
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": machine(),
+            "machine": machine_facts,
+            "commit": machine_facts["commit"],
         }
         self.data: dict = {}
+        self.provenance: dict = {}
+        self._previous: dict = {}
         path = RESULTS / f"{name}.json"
         if keep_previous and path.is_file():
             self.data = json.loads(path.read_text())
-            old = self.data.pop("meta", {})
-            earlier = old.pop("earlier", [])
-            self.meta["earlier"] = [*earlier, {k: old[k] for k in ("command", "date", "wall_seconds") if k in old}]
+            self.data.pop("meta", None)
+            self.provenance = self.data.pop("provenance", {})
+            self._previous = json.loads(json.dumps(self.data))
+
+    def _stamp(self) -> None:
+        """This run's provenance on every row it made or changed; replaced rows to the archive."""
+        mine = {k: self.meta[k] for k in ("command", "commit", "date", "wall_seconds")}
+        previous = rows(self._previous)
+        current = rows(self.data)
+        for key, value in current.items():
+            before = previous.get(key)
+            if before is not None and json.loads(json.dumps(value)) == before and key in self.provenance:
+                continue
+            if before is not None and key in self.provenance and self.provenance[key] != mine:
+                _archive(self.name, key, before, self.provenance[key])
+            self.provenance[key] = mine
+        self._previous = json.loads(json.dumps(self.data))
+        self.provenance = {k: v for k, v in self.provenance.items() if k in current}
 
     def save(self, markdown: str, complete: bool = False) -> None:
         self.meta["wall_seconds"] = round(time.perf_counter() - self.started, 1)
         self.meta["complete"] = complete
-        payload = {**self.data, "meta": self.meta}
+        self._stamp()
+        payload = {**self.data, "provenance": self.provenance, "meta": self.meta}
         with atomic_write(RESULTS / f"{self.name}.json") as f:
             json.dump(payload, f, indent=2)
             f.write("\n")
-        m = self.meta
-        header = (
-            f"# {self.name}\n\n"
-            f"- command: `{m['command']}`\n- date: {m['date']}\n"
-            f"- machine: {m['machine']['cores']} cores ({m['machine']['cpu']}), torch {m['machine']['torch']}"
-            f" with {m['machine']['torch_threads']} threads; CPU flags {', '.join(m['machine'].get('cpu_flags', []))}\n"
-            f"- commit: {m['machine'].get('commit', 'unknown')}\n"
-            f"- wall time: {m['wall_seconds']} s{'' if complete else ' (partial: still running or interrupted)'}\n"
-        )
-        for e in m.get("earlier", []):
-            header += (
-                f"- earlier results kept from: `{e.get('command')}` ({e.get('date')}, {e.get('wall_seconds')} s)\n"
-            )
-        header += "\n"
         with atomic_write(RESULTS / f"{self.name}.md") as f:
-            f.write(header + markdown)
+            f.write(render_header(self.name, payload) + markdown)
+
+
+def rows(data: dict) -> dict:
+    """The rows of a result: each top-level entry, or for a table of experiments or collections
+    (a dict of dicts) each of its entries, named ``table/entry``."""
+    found = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            found.update({f"{key}/{sub}": v for sub, v in value.items()})
+        else:
+            found[key] = value
+    return found
+
+
+def _archive(name: str, key: str, value, provenance: dict) -> None:
+    """A superseded row, appended to ``results/archive/<name>.jsonl`` with the run that made it."""
+    folder = RESULTS / "archive"
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{name}.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"row": key, "provenance": provenance, "value": value}) + "\n")
+
+
+def render_header(name: str, payload: dict) -> str:
+    """The Markdown header of a result file, from its JSON: the machine of the latest run, and
+    which run (command, commit, date, wall time) made each row."""
+    m = payload["meta"]
+    facts = m["machine"]
+    header = (
+        f"# {name}\n\n"
+        f"- machine: {facts['cores']} cores ({facts['cpu']}), torch {facts['torch']}"
+        f" with {facts['torch_threads']} threads; CPU flags {', '.join(facts.get('cpu_flags', []))}\n"
+        f"- latest run: `{m['command']}` at {m.get('commit') or facts.get('commit', 'unknown')}, {m['date']}, "
+        f"{m['wall_seconds']} s{'' if m.get('complete') else ' (partial: still running or interrupted)'}\n\n"
+    )
+    runs: dict[tuple, list[str]] = {}
+    for key, p in payload.get("provenance", {}).items():
+        runs.setdefault((p["command"], p["commit"], p["date"], p.get("wall_seconds")), []).append(key)
+    if runs:
+        header += "| rows | made by | commit | date | wall time (s) |\n|---|---|---|---|---|\n"
+        for (command, commit, date, wall), keys in runs.items():
+            header += f"| {', '.join(keys)} | `{command}` | {commit} | {date} | {wall} |\n"
+        header += "\n"
+    return header
 
 
 def run_table(runs: dict[str, dict], first_column: str, p_key: str, p_title: str) -> str:

@@ -23,9 +23,9 @@ from _report import SHARED_DATA, Report, run_table
 from pseudorel.data import load_beir
 from pseudorel.evaluation import evaluate_run, paired_test
 from pseudorel.retrieval import nomic_bert
+from pseudorel.retrieval.batch import autocast
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
-from pseudorel.retrieval.encoding import _autocast
 from pseudorel.retrieval.fusion import reciprocal_rank_fusion
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 from pseudorel.retrieval.nomic_bert import PREFIXES
@@ -38,7 +38,7 @@ def documents_per_second(model, texts: list[str], lengths: list[int], repeats: i
         for length in lengths:
             model.max_seq_length = length
             start = time.perf_counter()
-            with _autocast("bf16"):
+            with autocast("bf16"):
                 model.encode(texts, batch_size=16, task="document")
             timings[length].append(time.perf_counter() - start)
     return {length: round(len(texts) / statistics.median(t), 2) for length, t in timings.items()}

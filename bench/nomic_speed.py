@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA, Report
 
 from pseudorel.data import load_beir
-from pseudorel.retrieval.encoding import _autocast
+from pseudorel.retrieval.batch import autocast
 from pseudorel.retrieval.nomic_bert import PREFIXES, NomicEmbedder
 from pseudorel.retrieval.nomic_files import nomic_gguf
 
@@ -53,7 +53,7 @@ def main() -> None:
     for _ in range(args.repeats):
         for precision in ("bf16", "fp32"):
             start = time.perf_counter()
-            with _autocast(precision):
+            with autocast(precision):
                 outputs[precision] = port.encode(texts, batch_size=16, prompt="")
             timings[f"port_{precision}"].append(time.perf_counter() - start)
         start = time.perf_counter()

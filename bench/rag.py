@@ -152,10 +152,10 @@ def bench_gate(report, answerer, data, labels, train_ids, test, calibration: int
 
 
 def bench_utility(report, answerer, data, labels, train_ids, test, claims: int) -> None:
-    from pseudorel.evaluation.rerank import blend, cross_encoder_scores
     from pseudorel.labels.pipeline import LabelSettings, label_pairs
     from pseudorel.queries import Query
     from pseudorel.rag.utility import utility_labels
+    from pseudorel.system.rerank import blend, cross_encoder_scores
     from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 
     usable = [q for q in train_ids if labels[q].verdict != "NEI"]

@@ -88,7 +88,7 @@ def load_test(dataset: str, requests: int, threads: int, write_share: float) -> 
     """Mixed searches and writes from ``threads`` threads to two services on one state."""
     import tempfile
 
-    from pseudorel.serve.log import WrittenLog
+    from pseudorel.system.written_log import WrittenLog
 
     state = Path(tempfile.mkdtemp(prefix="pseudorel-load-")) / "state"
     ports = [_free_port(), _free_port()]

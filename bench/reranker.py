@@ -24,10 +24,10 @@ from _report import SHARED_DATA, Report
 
 from pseudorel.data import load_beir
 from pseudorel.evaluation import evaluate_run, paired_test
-from pseudorel.evaluation.rerank import blend, cross_encoder_scores
 from pseudorel.labels.store import load_labels
 from pseudorel.system import SearchSystem
 from pseudorel.system.guard import GuardSettings, held_out_query_ids, mean, pseudo_ndcg, pseudo_qrels
+from pseudorel.system.rerank import blend, cross_encoder_scores
 from pseudorel.training.cross_encoder import CrossTrainSettings, train_cross_encoder
 from pseudorel.training.examples import teacher_lists
 

@@ -30,9 +30,9 @@ from pseudorel._io import cache_root
 from pseudorel.evaluation import evaluate_run
 from pseudorel.labels.teacher_choice import LENGTH_SAMPLE, measure_docs_per_second, speed_sample
 from pseudorel.retrieval.backends import available_backends, native_bf16, with_backend
+from pseudorel.retrieval.batch import encode_batch
 from pseudorel.retrieval.calibration import calibrate
 from pseudorel.retrieval.dense import DenseRetriever
-from pseudorel.retrieval.encoding import encode_batch
 from pseudorel.retrieval.models import load_bi_encoder
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,6 @@ from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data import load_beir
 from pseudorel.data.beir import available_splits, split_query_ids
 from pseudorel.evaluation import evaluate_run, paired_test
-from pseudorel.evaluation.rerank import blend, cross_encoder_scores
 from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query
@@ -36,6 +35,7 @@ from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.factory import dense_models, parse_spec
 from pseudorel.retrieval.fusion import fuse, reciprocal_rank_fusion
 from pseudorel.system import SearchSystem
+from pseudorel.system.rerank import blend, cross_encoder_scores
 
 CACHE = Path(__file__).parent / "cache" / "system"
 FORCED_RERANK_DEPTH = 20

@@ -38,8 +38,8 @@ from pseudorel.data import load_beir
 from pseudorel.data.beir import split_query_ids
 from pseudorel.evaluation import evaluate_run
 from pseudorel.llm.factory import make_backend
-from pseudorel.serve.live import LiveIndex
 from pseudorel.system import SearchSystem
+from pseudorel.system.live import LiveIndex
 from pseudorel.writeback.candidate import with_ids
 from pseudorel.writeback.decide import WriteBack, default_gates
 from pseudorel.writeback.gates.nli import LLMEntailment

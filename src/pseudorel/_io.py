@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from pseudorel.distributed import is_main_process
+from pseudorel.errors import UsageError
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
@@ -113,9 +116,6 @@ def output_lock(folder: str | Path, command: str, file: bool = False) -> Iterato
     import json
     import sys
     import time
-
-    from pseudorel.errors import UsageError
-    from pseudorel.training.distributed import is_main_process
 
     folder = Path(folder)
     lock = lock_path(folder, file)

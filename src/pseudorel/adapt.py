@@ -34,10 +34,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pseudorel._io import atomic_write
+from pseudorel._io import atomic_write, output_lock
+from pseudorel.data.trec import write_run
 from pseudorel.data.types import Dataset, Document
-from pseudorel.fingerprints import StageRecord, fingerprint, frame_digest, model_id
-from pseudorel.labels.pipeline import LabelSettings, corpus_digest, label_pairs, queries_digest, teacher_model_ids
+from pseudorel.errors import PseudorelError
+from pseudorel.evaluation.metrics import evaluate_run
+from pseudorel.fingerprints import StageRecord, corpus_digest, fingerprint, frame_digest, model_id, queries_digest
+from pseudorel.labels.pipeline import LabelSettings, label_pairs, teacher_model_ids
 from pseudorel.labels.sampled import SAMPLED, split_teacher
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.labels.teacher_choice import (
@@ -51,8 +54,19 @@ from pseudorel.labels.teacher_choice import (
     with_actuals,
 )
 from pseudorel.queries import Query, read_query_file, synthetic_queries, write_queries
+from pseudorel.queries.llm_queries import llm_queries
+from pseudorel.refresh import refresh_rounds
+from pseudorel.report import build_report
+from pseudorel.retrieval.bm25 import BM25Retriever
+from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.factory import dense_models
+from pseudorel.retrieval.fusion import fuse
+from pseudorel.system import SearchSystem
 from pseudorel.system.guard import PAIR_READERS, GuardSettings, held_out_query_ids
+from pseudorel.system.rerank import rerank_run
+from pseudorel.system.select import select_system
+from pseudorel.teachers.calibration import PlattCalibrator
+from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 from pseudorel.training._run import RUN_MARKER, claim_output
 from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
 from pseudorel.training.corpus_student import train_corpus_student
@@ -121,7 +135,6 @@ def _reused(stages: StageRecord, stage: str, key: str, path: Path, load, report:
     """What an earlier run made for ``stage`` from the same inputs (``load(path)``), or None: not
     made, made from other inputs, or made but not loadable (truncated, damaged), which is then
     made again rather than left for the user to delete."""
-    from pseudorel.errors import PseudorelError
 
     if not stages.matches(stage, key, path):
         return None
@@ -159,7 +172,6 @@ def adapt(
 ) -> dict:
     """Every stage of ``pseudorel adapt`` into ``output``, which no other run may write meanwhile
     (the other arguments: :func:`run_stages`)."""
-    from pseudorel._io import output_lock
 
     if settings is not None and settings.retriever_tower not in TOWERS:
         raise ValueError(f"retriever_tower must be one of {', '.join(TOWERS)}, not '{settings.retriever_tower}'")
@@ -348,8 +360,6 @@ def run_stages(
     elif settings.refresh_rounds > 0 and settings.chain:
         report["refresh"] = [{"round": 2, "ran": False, "reason": "not with --chain (its labels are the reranker's)"}]
     elif settings.refresh_rounds > 0:
-        from pseudorel.refresh import refresh_rounds
-
         start = time.perf_counter()
         names, report["refresh"] = refresh_rounds(
             corpus,
@@ -385,7 +395,6 @@ def run_stages(
         report["command"] = command
     with atomic_write(output / "report.json") as f:
         json.dump(report, f, indent=2, default=str)
-    from pseudorel.report import build_report
 
     logger.info("report: %s", build_report(output))
     return report
@@ -402,8 +411,6 @@ def build_system(
 ) -> dict:
     """Let the guard choose the system's parts on the held-out queries and save the output
     folder as a system folder; returns what was shipped and what was dropped, and why."""
-    from pseudorel.system import SearchSystem
-    from pseudorel.system.select import select_system
 
     reranker = "reranker" if settings.reranker is not None else None
     models = dense_models(settings.labels.retrievers)
@@ -441,8 +448,6 @@ def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=N
     )
     if backend is not None and settings.llm_query_docs > 0:
         import random
-
-        from pseudorel.queries.llm_queries import llm_queries
 
         docs = random.Random(settings.seed).sample(sorted(corpus), min(settings.llm_query_docs, len(corpus)))
         written, stats = llm_queries(backend, corpus, docs, domain=settings.labels.judge.domain, progress=True)
@@ -536,8 +541,6 @@ def relabel_with_reranker(
         return load_labels(cache)
     if depth is not None:
         labels = top_candidates(labels, depth)
-    from pseudorel.teachers.calibration import PlattCalibrator
-    from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 
     passages = [corpus[d].full_text for d in labels["doc_id"]]
     scores = CrossEncoderTeacher(str(reranker_path)).score(labels["query_text"].tolist(), passages)
@@ -554,12 +557,6 @@ def relabel_with_reranker(
 def evaluate_students(dataset: Dataset, output: Path, split: str, settings: AdaptSettings) -> dict:
     """Test metrics of the zero-shot model and hybrid, the adapted retriever, the reranker on
     BM25 and the shipped system (qrels read here only)."""
-    from pseudorel.evaluation.metrics import evaluate_run
-    from pseudorel.evaluation.rerank import rerank_run
-    from pseudorel.retrieval.bm25 import BM25Retriever
-    from pseudorel.retrieval.dense import DenseRetriever
-    from pseudorel.retrieval.fusion import fuse
-    from pseudorel.system import SearchSystem
 
     queries = dataset.split_queries(split)
     qrels = dataset.qrels[split]
@@ -597,7 +594,6 @@ def evaluate_students(dataset: Dataset, output: Path, split: str, settings: Adap
 def save_evaluation(folder: Path, runs: dict, qrels: dict, queries: dict[str, str]) -> None:
     """The evaluated runs (TREC), their qrels (BEIR TSV) and query texts, for ``pseudorel report``'s
     per-query view; written atomically, file by file."""
-    from pseudorel.data.trec import write_run
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, run in runs.items():

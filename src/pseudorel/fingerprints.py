@@ -10,6 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from pseudorel._io import atomic_write, text_digest
+from pseudorel.data.types import Document
+from pseudorel.queries.types import Query
+from pseudorel.retrieval.models import model_fingerprint, reading_length, resolve_model
 
 #: settings that change how long a run may take, not what it makes: left out of fingerprints so
 #: that an interrupted run under a time budget still resumes
@@ -38,9 +41,16 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return text_digest(",".join(map(str, frame.columns)), values.to_numpy().tobytes().hex())[:20]
 
 
+def corpus_digest(corpus: dict[str, Document]) -> str:
+    return text_digest(*(f"{i}\x01{d.title}\x01{d.text}" for i, d in corpus.items()))
+
+
+def queries_digest(queries: list[Query]) -> str:
+    return text_digest(*(f"{q.id}\x01{q.text}\x01{q.source}\x01{q.doc_id}" for q in queries))
+
+
 def model_id(name: str) -> str:
     """The fingerprint of a model's files (a folder, an alias of a packaged model, or a name)."""
-    from pseudorel.retrieval.models import model_fingerprint, resolve_model
 
     return model_fingerprint(resolve_model(name))
 
@@ -48,7 +58,6 @@ def model_id(name: str) -> str:
 def model_identity(name: str) -> str:
     """What a model computes: its files' fingerprint and, where pseudorel's code sets it, how
     many tokens it reads (``@own``: its files say)."""
-    from pseudorel.retrieval.models import model_fingerprint, reading_length, resolve_model
 
     path = resolve_model(name)
     return f"{model_fingerprint(path)}@{reading_length(path) or 'own'}"

@@ -20,6 +20,7 @@ from pseudorel.data.types import Document
 from pseudorel.fingerprints import StageRecord, fingerprint, model_id
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.queries import Query
+from pseudorel.retrieval.factory import dense_models
 
 logger = logging.getLogger("pseudorel")
 
@@ -33,8 +34,7 @@ def tower_kept(
 ) -> tuple[bool, str]:
     """Would the guard keep ``retriever`` (a folder name inside ``output``) in place of the base
     model? The first-stage steps of the guard only (no reranker): cheap."""
-    from pseudorel.retrieval.factory import dense_models
-    from pseudorel.system.select import select_system
+    from pseudorel.system.select import select_system  # start-up: loads numpy
 
     models = dense_models(settings.labels.retrievers)
     _, decisions = select_system(
@@ -70,7 +70,7 @@ def refresh_rounds(
     (all queries); ``train_retriever(labels, corpus, folder, settings, teacher, query_stage)``
     trains one round's retriever; ``stages`` records what each round's labels were made from;
     ``executor`` runs the relabelling's sharded work (as in round 1)."""
-    from pseudorel.labels.pipeline import label_pairs
+    from pseudorel.labels.pipeline import label_pairs  # start-up: loads numpy
 
     names, log = ["retriever"], []
     teacher = settings.labels

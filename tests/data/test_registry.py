@@ -74,5 +74,5 @@ def test_unreachable_server(monkeypatch, tmp_path):
 
 
 def test_unknown_name():
-    with pytest.raises(InputError, match="not a downloadable BEIR dataset"):
+    with pytest.raises(InputError, match="not a downloadable dataset"):
         registry.resolve_dataset("no-such-dataset")

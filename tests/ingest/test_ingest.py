@@ -179,7 +179,7 @@ def test_ingested_folder_is_served_with_each_hits_source(folder, tmp_path):
     import uvicorn
 
     from pseudorel.serve.app import create_app
-    from pseudorel.serve.live import build_live_index
+    from pseudorel.system.live import build_live_index
     from tests.serve.test_service import call, free_port
 
     ingest([folder], tmp_path / "out", say=lambda _: None)

@@ -34,7 +34,7 @@ def test_sweep_runs_caches_and_plots(tmp_path, tiny_dataset_path, tiny_model_pat
         seen.append((settings.loss, settings.loss_kwargs))
         return real_train(base, examples, output, settings, card)
 
-    monkeypatch.setattr("pseudorel.training.bi_encoder.train_bi_encoder", spy)
+    monkeypatch.setattr("pseudorel.noise.sweep.train_bi_encoder", spy)
     table = run_sweep(ds, ds, "test", ranking, tmp_path / "sweep", settings, progress=lambda _: None)
     assert ("label_weakening", {"beta": 0.3}) in seen and ("infonce", {}) in seen
     assert (tmp_path / "sweep" / "runs" / "label_weakening_beta=0.3-r0.50-s1.json").is_file()
@@ -48,7 +48,7 @@ def test_sweep_runs_caches_and_plots(tmp_path, tiny_dataset_path, tiny_model_pat
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr("pseudorel.training.bi_encoder.train_bi_encoder", no_training)
+    monkeypatch.setattr("pseudorel.noise.sweep.train_bi_encoder", no_training)
     again = run_sweep(ds, ds, "test", ranking, tmp_path / "sweep", settings, progress=lambda _: None)
     assert again.equals(table)
 

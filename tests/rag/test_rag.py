@@ -157,7 +157,7 @@ def test_verdict_from_text_when_the_server_gives_no_logprobs():
 
 
 def test_rag_write_back_through_the_gates(monkeypatch, capsys, tmp_path, stub):
-    from pseudorel.serve.log import WrittenLog, live_documents
+    from pseudorel.system.written_log import WrittenLog, live_documents
 
     _, url = stub
     args = ["rag", "--dataset", str(CLAIMS), "--llm", url, "--retriever", "bm25", "--k", "2", "--task", "question"]

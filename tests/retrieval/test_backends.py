@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pseudorel.retrieval.backends import available_backends, export_graph, with_backend
-from pseudorel.retrieval.encoding import encode_batch
+from pseudorel.retrieval.batch import encode_batch
 from pseudorel.retrieval.models import load_bi_encoder
 
 EXPORTED = [b for b in ("onnx-fp32", "openvino") if b in available_backends()]

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from pseudorel.serve.log import WrittenLog
+from pseudorel.system.written_log import WrittenLog
 
 pytest.importorskip("fastapi", reason="the serve extra: pip install 'pseudorel[serve]' (scripts/setup_test.sh does)")
 
@@ -46,7 +46,7 @@ def service(tmp_path, tiny_dataset_path, tiny_model_path):
     import uvicorn
 
     from pseudorel.serve.app import create_app
-    from pseudorel.serve.live import build_live_index
+    from pseudorel.system.live import build_live_index
 
     servers = []
 

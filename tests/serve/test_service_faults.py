@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from pseudorel.errors import InputError, UsageError
-from pseudorel.serve.log import WrittenLog, live_documents
+from pseudorel.system.written_log import WrittenLog, live_documents
 from tests.cli.test_cli import run_cli
 from tests.serve.test_service import call, free_port
 
@@ -20,7 +20,7 @@ TOKEN = "a-token-of-sixteen-or-more"
 
 
 def live_index(tiny_dataset_path, state):
-    from pseudorel.serve.live import build_live_index
+    from pseudorel.system.live import build_live_index
 
     return build_live_index(None, str(tiny_dataset_path), "bm25", state)
 

@@ -51,7 +51,8 @@ def test_guard_drops_a_reranker_made_worse_on_purpose(monkeypatch, labelled, tmp
         sign = -1.0 if quality == "reversed" else 1.0
         return {q: {d: sign * gains.get((q, d), 0.0) for d in docs} for q, docs in run.items()}
 
-    monkeypatch.setattr("pseudorel.evaluation.rerank.cross_encoder_scores", fake_scores)
+    monkeypatch.setattr("pseudorel.system.select.cross_encoder_scores", fake_scores)
+    monkeypatch.setattr("pseudorel.system.search.cross_encoder_scores", fake_scores)
     held = sorted(labels["query_id"].unique())
     spec, decisions = select_system(
         corpus, labels, held, tmp_path, str(tiny_model_path), None, "reranker", GuardSettings(fraction=1.0)

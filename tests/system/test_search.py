@@ -27,7 +27,7 @@ def test_system_folder_round_trips(system_folder, tiny_dataset_path):
 
 
 def test_system_with_reranker_reorders_only_its_depth(system_folder, tiny_dataset_path, tiny_model_path):
-    from pseudorel.evaluation.rerank import blend
+    from pseudorel.system.rerank import blend
 
     spec = json.loads((system_folder / "system.json").read_text())
     spec["reranker"] = {"model": str(tiny_model_path), "depth": 3, "weight": 1.0}

@@ -110,7 +110,7 @@ def test_llm_as_nli_against_the_stub_server():
 
 
 def test_write_back_accepts_only_what_passes_and_logs_every_decision(tmp_path, tiny_dataset_path):
-    from pseudorel.serve.live import build_live_index
+    from pseudorel.system.live import build_live_index
     from pseudorel.writeback.decide import WriteBack, default_gates
 
     index = build_live_index(None, str(tiny_dataset_path), "bm25", tmp_path / "state")

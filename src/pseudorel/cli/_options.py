@@ -7,12 +7,16 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.distributed import is_main_process
 from pseudorel.errors import UsageError
+from pseudorel.queries.synthetic import GENERATORS
+from pseudorel.retrieval.factory import parse_spec
+from pseudorel.retrieval.models import MINILM_ALIASES, MPNET_ALIASES, NOMIC_ALIASES
+from pseudorel.teachers.prompts import DOMAINS
 
 
 def prompt_domain(value: str, option: str) -> str:
     """``value`` if it names a prompt domain (generic, claim, question, topic)."""
-    from pseudorel.teachers.prompts import DOMAINS
 
     if value not in DOMAINS:
         raise UsageError(f"{option} must be one of {', '.join(DOMAINS)}; got '{value}'")
@@ -21,7 +25,7 @@ def prompt_domain(value: str, option: str) -> str:
 
 def retriever_loss(spec: str, option: str = "--loss") -> tuple[str, dict]:
     """A bi-encoder loss name and its hyperparameters, from ``name`` or ``name[key=value,...]``."""
-    from pseudorel.training.losses import parse_loss_spec
+    from pseudorel.training.losses import parse_loss_spec  # start-up: loads torch
 
     try:
         return parse_loss_spec(spec)
@@ -53,7 +57,6 @@ def one_of(value: str, allowed, option: str) -> str:
 
 def synthetic_kinds(text: str | None, option: str = "--synthetic") -> tuple[str, ...]:
     """Comma-separated synthetic query kinds, each one that exists."""
-    from pseudorel.queries.synthetic import GENERATORS
 
     kinds = tuple(k.strip() for k in (text or "").split(",") if k.strip())
     for kind in kinds:
@@ -64,7 +67,6 @@ def synthetic_kinds(text: str | None, option: str = "--synthetic") -> tuple[str,
 def retriever_specs(text: str, option: str = "--retrievers", allow_auto: bool = False) -> tuple[str, ...]:
     """Comma-separated ``bm25`` / ``dense[:MODEL]`` specs (or ``auto``, where allowed); a model
     path must exist."""
-    from pseudorel.retrieval.factory import parse_spec
 
     specs = tuple(part.strip() for part in text.split(",") if part.strip())
     if specs == ("auto",) and allow_auto:
@@ -83,8 +85,6 @@ def retriever_specs(text: str, option: str = "--retrievers", allow_auto: bool = 
 def model_exists(name: str, option: str) -> str:
     """``name`` if it is a known alias, an existing path, or a bare hub-style name (org/model)."""
     from pathlib import Path
-
-    from pseudorel.retrieval.models import MINILM_ALIASES, MPNET_ALIASES, NOMIC_ALIASES
 
     if name.lower() in MINILM_ALIASES | MPNET_ALIASES | NOMIC_ALIASES or Path(name).expanduser().exists():
         return name
@@ -111,8 +111,6 @@ def writable_output(path, option: str = "--output", folder: bool = True):
     import os
     import tempfile
     from pathlib import Path
-
-    from pseudorel.training.distributed import is_main_process
 
     path = Path(path)
     target = path if folder else path.parent
@@ -181,7 +179,7 @@ WorkersOpt = Annotated[int | None, typer.Option(help="With --executor ray: worke
 
 def check_executor_options(executor: str, ray_address: str | None, workers: int | None) -> str:
     """``executor`` if it and the Ray options that go with it make sense together."""
-    from pseudorel.scale import EXECUTORS
+    from pseudorel.scale import EXECUTORS  # start-up: loads numpy
 
     one_of(executor, EXECUTORS, "--executor")
     if workers is not None:
@@ -193,7 +191,7 @@ def check_executor_options(executor: str, ray_address: str | None, workers: int 
 
 def executor_from_options(executor: str, ray_address: str | None, workers: int | None):
     """The executor the options name (a context manager that shuts down what it started)."""
-    from pseudorel.scale import make_executor
+    from pseudorel.scale import make_executor  # start-up: loads numpy
 
     check_executor_options(executor, ray_address, workers)
     return make_executor(executor, address=ray_address, workers=workers)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pseudorel.cli._options import (
+    RERANKER_LOSSES,
     ExecutorOpt,
     RayAddressOpt,
     RerankerLossOpt,
@@ -16,11 +17,25 @@ from pseudorel.cli._options import (
     TeacherModeOpt,
     TeacherPairsOpt,
     WorkersOpt,
+    at_least,
     executor_from_options,
+    llm_spec,
+    model_exists,
+    one_of,
+    positive_number,
+    prompt_domain,
+    retriever_loss,
+    retriever_specs,
+    synthetic_kinds,
+    writable_output,
 )
 from pseudorel.cli.app import app
-from pseudorel.cli.label import QLBudgetOpt, QLModelOpt, QLOpt
+from pseudorel.cli.label import QLBudgetOpt, QLModelOpt, QLOpt, _load_corpus, _queries_from_options
+from pseudorel.data import load_dataset
 from pseudorel.errors import UsageError
+from pseudorel.llm.factory import make_backend, make_scorer
+from pseudorel.retrieval.fusion import FUSION_METHODS
+from pseudorel.teachers.llm_judge import JudgeSettings
 
 
 @app.command()
@@ -115,33 +130,16 @@ def adapt(
     workers: WorkersOpt = None,
 ) -> None:
     """Adapt a search system to a corpus from pseudo-labels; ships only the parts the no-harm guard keeps."""
-    from pseudorel.adapt import TOWERS, AdaptSettings
-    from pseudorel.adapt import adapt as run_adapt
-    from pseudorel.candidates import MiningSettings
-    from pseudorel.cli._options import (
-        RERANKER_LOSSES,
-        at_least,
-        llm_spec,
-        model_exists,
-        one_of,
-        positive_number,
-        prompt_domain,
-        retriever_loss,
-        retriever_specs,
-        synthetic_kinds,
-        writable_output,
-    )
-    from pseudorel.cli.label import _load_corpus, _queries_from_options
-    from pseudorel.data import load_dataset
-    from pseudorel.labels.pipeline import LabelSettings
-    from pseudorel.labels.sampled import TEACHER_MODES
-    from pseudorel.report import command_line
-    from pseudorel.retrieval.fusion import FUSION_METHODS
-    from pseudorel.teachers.llm_judge import JudgeSettings
-    from pseudorel.teachers.query_likelihood import QLSettings
-    from pseudorel.training.bi_encoder import TrainSettings
-    from pseudorel.training.cross_encoder import CrossTrainSettings
-    from pseudorel.training.query_tower import QueryTowerSettings
+    from pseudorel.adapt import TOWERS, AdaptSettings  # start-up: loads numpy, pandas
+    from pseudorel.adapt import adapt as run_adapt  # start-up: loads numpy, pandas
+    from pseudorel.candidates import MiningSettings  # start-up: loads numpy, pandas
+    from pseudorel.labels.pipeline import LabelSettings  # start-up: loads numpy, pandas
+    from pseudorel.labels.sampled import TEACHER_MODES  # start-up: loads numpy, pandas
+    from pseudorel.report import command_line  # start-up: loads numpy, pandas
+    from pseudorel.teachers.query_likelihood import QLSettings  # start-up: loads numpy
+    from pseudorel.training.bi_encoder import TrainSettings  # start-up: loads numpy, pandas
+    from pseudorel.training.cross_encoder import CrossTrainSettings  # start-up: loads numpy, pandas
+    from pseudorel.training.query_tower import QueryTowerSettings  # start-up: loads numpy, pandas
 
     if tower not in TOWERS:
         raise UsageError(f"--tower must be one of {', '.join(TOWERS)}; got '{tower}'")
@@ -201,14 +199,10 @@ def adapt(
         raise UsageError("no queries: give --queries, --split-queries or --synthetic")
     backend = None
     if llm:
-        from pseudorel.llm.factory import make_backend
-
         cache = output / "work" / "llm-cache.sqlite"
         backend = make_backend(llm, cache, model=llm_model, timeout=llm_timeout, retries=llm_retries)
     scorer = None
     if ql:
-        from pseudorel.llm.factory import make_scorer
-
         scorer = make_scorer(ql, model=ql_model, timeout=llm_timeout, retries=llm_retries)
     evaluation = None
     if evaluate_split is not None:

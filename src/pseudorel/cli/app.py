@@ -2,6 +2,8 @@
 
 import typer
 
+from pseudorel.cli._options import one_of
+
 app = typer.Typer(
     help="Adapt a search system (retriever, reranker, fusion) to a corpus without relevance judgments.",
     no_args_is_help=True,
@@ -25,8 +27,7 @@ def options(
     import logging
     import os
 
-    from pseudorel.cli._options import one_of
-    from pseudorel.retrieval.backends import ALIASES, BACKEND_ENV, BACKENDS
+    from pseudorel.retrieval.backends import ALIASES, BACKEND_ENV, BACKENDS  # start-up: loads numpy
 
     one_of(backend, ("auto", *BACKENDS, *ALIASES), "--backend")
     if backend != "auto":

@@ -7,7 +7,12 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import at_least, model_exists, one_of, writable_output
 from pseudorel.cli.app import app
+from pseudorel.data.readers import read_qrels
+from pseudorel.data.trec import read_run
+from pseudorel.errors import UsageError
+from pseudorel.retrieval.factory import parse_spec
 
 
 @app.command()
@@ -40,16 +45,13 @@ def evaluate(
     nprobe: Annotated[int | None, typer.Option(help="IVF cells scanned per query (default nlist/32).")] = None,
 ) -> None:
     """Retrieve for a dataset's judged queries and report nDCG@10, recall, MRR and MAP."""
-    from pseudorel.cli._options import at_least, model_exists, one_of, writable_output
-    from pseudorel.errors import UsageError
-    from pseudorel.evaluation.runner import evaluate_retriever, save_report
-    from pseudorel.retrieval.factory import parse_spec
+    from pseudorel.evaluation.runner import evaluate_retriever, save_report  # start-up: loads numpy
 
     at_least(rerank_depth, 1, "--rerank-depth")
     at_least(top_k, 1, "--top-k")
     at_least(batch_size, 1, "--batch-size")
     one_of(precision, ("auto", "fp32", "bf16", "onnx-fp32", "onnx-int8", "openvino"), "--precision")
-    from pseudorel.retrieval.ann import INDEX_KINDS, IndexSettings
+    from pseudorel.retrieval.ann import INDEX_KINDS, IndexSettings  # start-up: loads numpy
 
     one_of(index, INDEX_KINDS, "--index")
     if nprobe is not None:
@@ -69,7 +71,7 @@ def evaluate(
     }
     options = {"rerank": rerank, "rerank_depth": rerank_depth, **({} if retriever == "bm25" else dense)}
     if system is not None:
-        from pseudorel.evaluation.runner import evaluate_system
+        from pseudorel.evaluation.runner import evaluate_system  # start-up: loads numpy
 
         if rerank is not None:
             raise UsageError("--rerank does not combine with --system (the system has its own reranker)")
@@ -91,11 +93,7 @@ def compare(
     method: Annotated[str, typer.Option(help="randomization or t.")] = "randomization",
 ) -> None:
     """Paired significance test between two runs on the same judged queries."""
-    from pseudorel.cli._options import one_of
-    from pseudorel.data.readers import read_qrels
-    from pseudorel.data.trec import read_run
-    from pseudorel.errors import UsageError
-    from pseudorel.evaluation import evaluate_run, paired_test
+    from pseudorel.evaluation import evaluate_run, paired_test  # start-up: loads numpy
 
     one_of(method, ("randomization", "t"), "--method")
     try:

@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
+from pseudorel._io import hold_output
+from pseudorel.cli._options import at_least, model_exists, writable_output
 from pseudorel.cli.app import app
+from pseudorel.errors import UsageError
+from pseudorel.ingest import ingest as run_ingest
 
 
 @app.command()
@@ -26,10 +30,6 @@ def ingest(
 ) -> None:
     """Ingest documents: text out of each file, passages within the token limit with their source,
     page and headings, duplicates dropped; a rerun re-reads only what changed."""
-    from pseudorel._io import hold_output
-    from pseudorel.cli._options import at_least, model_exists, writable_output
-    from pseudorel.errors import UsageError
-    from pseudorel.ingest import ingest as run_ingest
 
     at_least(max_tokens, 16, "--max-tokens")
     at_least(overlap, 0, "--overlap")

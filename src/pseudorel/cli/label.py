@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pseudorel._io import hold_output
 from pseudorel.cli._options import (
     ExecutorOpt,
     RayAddressOpt,
@@ -25,7 +26,14 @@ from pseudorel.cli._options import (
     writable_output,
 )
 from pseudorel.cli.app import app
+from pseudorel.data import load_dataset, read_corpus
+from pseudorel.data.beir import split_query_ids
 from pseudorel.errors import InputError, UsageError
+from pseudorel.llm.factory import make_backend, make_scorer
+from pseudorel.queries import Query, queries_from_log, read_query_file, synthetic_queries, write_queries
+from pseudorel.queries.llm_queries import llm_queries
+from pseudorel.retrieval.fusion import FUSION_METHODS
+from pseudorel.teachers.llm_judge import JudgeSettings
 
 DatasetOpt = Annotated[
     str | None, typer.Option(help="BEIR folder or name (its corpus and queries; qrels are not read).")
@@ -44,7 +52,6 @@ QLBudgetOpt = Annotated[int, typer.Option(help="Most pairs the query-likelihood 
 
 
 def _load_corpus(dataset: str | None, corpus: Path | None):
-    from pseudorel.data import load_dataset, read_corpus
 
     if (dataset is None) == (corpus is None):
         raise UsageError("give exactly one of --dataset or --corpus")
@@ -56,8 +63,6 @@ def _load_corpus(dataset: str | None, corpus: Path | None):
 
 def _queries_from_options(queries_file, split_queries, dataset_queries, folder, synthetic, docs, seed):
     """Queries from a file, a dataset split (ids only, no judgments) and synthetic kinds."""
-    from pseudorel.data.beir import split_query_ids
-    from pseudorel.queries import Query, queries_from_log, read_query_file, synthetic_queries
 
     chosen: list[Query] = []
     if queries_file is not None:
@@ -102,8 +107,6 @@ def queries(
     """Make queries from documents, each with its source document: cheap kinds, and optionally an LLM's."""
     import random
 
-    from pseudorel.queries import synthetic_queries, write_queries
-
     prompt_domain(llm_domain, "--llm-domain")
     synthetic_kinds(kinds, "--kinds")
     at_least(max_docs, 1, "--max-docs")
@@ -115,9 +118,6 @@ def queries(
     docs, _, _ = _load_corpus(dataset, corpus)
     made = synthetic_queries(docs, [k.strip() for k in kinds.split(",") if k.strip()], seed=seed, max_docs=max_docs)
     if llm:
-        from pseudorel.llm.factory import make_backend
-        from pseudorel.queries.llm_queries import llm_queries
-
         backend = make_backend(llm, output.parent / ".pseudorel-work" / "llm-cache.sqlite", model=llm_model)
         chosen = random.Random(seed).sample(list(docs), min(llm_docs, len(docs)))
         generated, stats = llm_queries(
@@ -180,12 +180,10 @@ def label(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Label (query, document) pairs with cheap teachers, a budgeted LLM judge and query likelihood."""
-    from pseudorel.candidates import MiningSettings
-    from pseudorel.labels.pipeline import LabelSettings, label_pairs
-    from pseudorel.labels.store import save_labels
-    from pseudorel.retrieval.fusion import FUSION_METHODS
-    from pseudorel.teachers.llm_judge import JudgeSettings
-    from pseudorel.teachers.query_likelihood import QLSettings
+    from pseudorel.candidates import MiningSettings  # start-up: loads numpy, pandas
+    from pseudorel.labels.pipeline import LabelSettings, label_pairs  # start-up: loads numpy, pandas
+    from pseudorel.labels.store import save_labels  # start-up: loads pandas
+    from pseudorel.teachers.query_likelihood import QLSettings  # start-up: loads numpy
 
     specs = retriever_specs(retrievers)
     at_least(top, 1, "--top")
@@ -232,19 +230,14 @@ def label(
         seed=seed,
     )
     workdir = workdir or output.parent / ".pseudorel-work"
-    from pseudorel._io import hold_output
 
     hold_output(workdir, "pseudorel label")  # its caches and shards are one run's at a time
     backend = None
     if llm:
-        from pseudorel.llm.factory import make_backend
-
         cache = workdir / "llm-cache.sqlite"
         backend = make_backend(llm, cache, model=llm_model, parallel=parallel, timeout=llm_timeout, retries=llm_retries)
     scorer = None
     if ql:
-        from pseudorel.llm.factory import make_scorer
-
         scorer = make_scorer(ql, model=ql_model, timeout=llm_timeout, retries=llm_retries)
     with executor_from_options(executor, ray_address, workers) as runner:
         frame, stats = label_pairs(docs, chosen, settings, workdir, backend=backend, scorer=scorer, executor=runner)

@@ -8,14 +8,17 @@ from typing import Annotated
 
 import typer
 
+from pseudorel._io import atomic_write, hold_output
+from pseudorel.cli._options import at_least, one_of, positive_number, writable_output
 from pseudorel.cli.app import app
+from pseudorel.data import load_dataset
+from pseudorel.errors import UsageError
+from pseudorel.retrieval.bm25 import BM25Retriever
 
 
 def _ratios(text: str, option: str) -> tuple[float, ...]:
     """Comma-separated noise ratios, each a number in [0, 1)."""
     import math
-
-    from pseudorel.errors import UsageError
 
     try:
         values = tuple(float(x) for x in text.split(",") if x.strip())
@@ -27,7 +30,6 @@ def _ratios(text: str, option: str) -> tuple[float, ...]:
 
 
 def _seeds(text: str, option: str) -> tuple[int, ...]:
-    from pseudorel.errors import UsageError
 
     try:
         values = tuple(int(x) for x in text.split(",") if x.strip())
@@ -40,7 +42,6 @@ def _seeds(text: str, option: str) -> tuple[int, ...]:
 
 def _extra_seeds(text: str) -> dict[float, tuple[int, ...]]:
     """``RATIO=SEEDS;...``, e.g. ``0.5=0,1,2``."""
-    from pseudorel.errors import UsageError
 
     extra = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
@@ -53,8 +54,7 @@ def _extra_seeds(text: str) -> dict[float, tuple[int, ...]]:
 
 def _loss_specs(text: str) -> tuple[str, ...]:
     """Split ``infonce,label_weakening[beta=0.3,alpha=0]`` on the commas outside brackets."""
-    from pseudorel.errors import UsageError
-    from pseudorel.training.losses import parse_loss_spec
+    from pseudorel.training.losses import parse_loss_spec  # start-up: loads torch
 
     specs = tuple(s.strip() for s in re.findall(r"[^,\[]+(?:\[[^\]]*\])?", text) if s.strip())
     for spec in specs:
@@ -88,13 +88,8 @@ def noise_sweep(
     """Train each loss on noisy copies of a dataset's train labels; report test metrics and a plot."""
     import math
 
-    from pseudorel._io import atomic_write
-    from pseudorel.cli._options import at_least, one_of, positive_number, writable_output
-    from pseudorel.data import load_dataset
-    from pseudorel.errors import UsageError
-    from pseudorel.noise.sweep import SweepSettings, plot, run_sweep, summarize
-    from pseudorel.retrieval.bm25 import BM25Retriever
-    from pseudorel.training.bi_encoder import TrainSettings
+    from pseudorel.noise.sweep import SweepSettings, plot, run_sweep, summarize  # start-up: loads numpy, pandas, torch
+    from pseudorel.training.bi_encoder import TrainSettings  # start-up: loads numpy, pandas
 
     # every option is checked before any work: a bad one is one line, not a traceback an hour in
     specs, ratio_values, seed_values, extra = (
@@ -112,7 +107,6 @@ def noise_sweep(
         if value is not None and not (math.isfinite(value) and 0 <= value <= 1):
             raise UsageError(f"{name} must be a number from 0 to 1, got {value}")
     writable_output(output)
-    from pseudorel._io import hold_output
 
     hold_output(output, "pseudorel noise-sweep")
     lw = {k: v for k, v in (("beta", beta), ("alpha", alpha)) if v is not None}
@@ -132,7 +126,7 @@ def noise_sweep(
     ranking = BM25Retriever(data.corpus).search(train_queries, 100)
     dense_ranking = None
     if kind == "dense":
-        from pseudorel.retrieval.dense import DenseRetriever
+        from pseudorel.retrieval.dense import DenseRetriever  # start-up: loads numpy
 
         dense_ranking = DenseRetriever(data.corpus, model=base_model).search(train_queries, 100)
     table = run_sweep(data, data, train_split, ranking, output, settings, dense_ranking, progress=typer.echo)
@@ -152,7 +146,7 @@ def noise_sweep(
         lines.append(f"| {row.loss} | {row.ratio} | {row.mean:.4f} | {row.std:.4f} | {row.count} |")
     with atomic_write(output / "report.md") as f:
         f.write("\n".join(lines) + "\n")
-    from pseudorel.report.noise import write_noise_report
+    from pseudorel.report.noise import write_noise_report  # start-up: loads numpy, pandas
 
     write_noise_report(output / "report.html", f"Noise sweep: {data.name}, {kind} noise", summary, png)
     typer.echo("\n".join(lines))

@@ -7,8 +7,12 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import at_least, llm_spec, model_exists, one_of, positive_number, writable_output
 from pseudorel.cli.app import app
 from pseudorel.errors import UsageError
+from pseudorel.rag.prompts import TASKS
+from pseudorel.rag.run import RagJob, run_job
+from pseudorel.retrieval.factory import parse_spec
 
 GATES = "off (always retrieve), closed (never), auto (label-free threshold) or a confidence threshold in [0, 1]"
 
@@ -58,8 +62,6 @@ def rag(
     ] = None,
 ) -> None:
     """Answer a dataset's questions from retrieved documents; answers cite the documents they used."""
-    from pseudorel.cli._options import at_least, llm_spec, model_exists, one_of, positive_number, writable_output
-    from pseudorel.rag.prompts import TASKS
 
     one_of(task, tuple(TASKS), "--task")
     at_least(k, 1, "--k")
@@ -71,8 +73,6 @@ def rag(
     chosen_gate = _gate(gate)
     llm_spec(llm)
     if system is None:
-        from pseudorel.retrieval.factory import parse_spec
-
         model = parse_spec(retriever)[1]
         if model is not None:
             model_exists(model, "--retriever")
@@ -83,8 +83,6 @@ def rag(
     if write_back and system is None and state is None:
         raise UsageError("--write-back with --dataset needs --state (the folder of written-back documents)")
     writable_output(output)
-
-    from pseudorel.rag.run import RagJob, run_job
 
     job = RagJob(
         dataset=dataset,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import writable_output
 from pseudorel.cli.app import app
 
 
@@ -16,8 +17,7 @@ def report(
     output: Annotated[Path | None, typer.Option(help="HTML file to write (default: RUN_DIR/report.html).")] = None,
 ) -> None:
     """Write the run's HTML report: labels, training, the guard's decisions, warnings, evaluation."""
-    from pseudorel.cli._options import writable_output
-    from pseudorel.report import build_report
+    from pseudorel.report import build_report  # start-up: loads numpy, pandas
 
     if output is not None:
         writable_output(output, folder=False)

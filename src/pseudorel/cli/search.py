@@ -8,7 +8,10 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import at_least, writable_output
 from pseudorel.cli.app import app
+from pseudorel.data.readers import read_queries
+from pseudorel.data.trec import write_run
 from pseudorel.errors import UsageError
 
 
@@ -22,9 +25,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per query.")] = False,
 ) -> None:
     """Search with a saved system: BM25 + dense fusion, then its reranker if it kept one."""
-    from pseudorel.cli._options import at_least, writable_output
-    from pseudorel.data.readers import read_queries
-    from pseudorel.system import SearchSystem
+    from pseudorel.system import SearchSystem  # start-up: loads pandas
 
     at_least(top_k, 1, "--top-k")
     if output is not None:
@@ -37,8 +38,6 @@ def search(
     engine = SearchSystem.load(system)
     run = engine.search(texts, top_k)
     if output is not None:
-        from pseudorel.data.trec import write_run
-
         write_run(run, output, tag="pseudorel-system")
         typer.echo(f"wrote {output} ({len(run)} queries); system: {engine.spec.describe()}")
         return

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pseudorel.cli._options import at_least, llm_spec
 from pseudorel.cli.app import app
 from pseudorel.errors import UsageError
 
@@ -43,7 +44,6 @@ def serve(
     ] = None,
 ) -> None:
     """Serve search over HTTP (FastAPI): /search, /documents, /health and an HTML page at /."""
-    from pseudorel.cli._options import at_least
 
     at_least(port, 1, "--port")
     if port > 65535:
@@ -61,14 +61,13 @@ def serve(
     try:
         import uvicorn
 
-        from pseudorel.serve.app import create_app
+        from pseudorel.serve.app import create_app  # start-up: loads numpy, pandas, pydantic
     except ImportError:
         raise UsageError("serve needs FastAPI and uvicorn: pip install 'pseudorel[serve]'") from None
-    from pseudorel.cli._options import llm_spec
 
     llm_spec(llm)
-    from pseudorel.serve.live import build_live_index
-    from pseudorel.writeback.decide import gated_writer
+    from pseudorel.system.live import build_live_index  # start-up: loads numpy, pandas
+    from pseudorel.writeback.decide import gated_writer  # start-up: loads numpy, pandas
 
     index = build_live_index(system, dataset, retriever, state)
     writeback = gated_writer(index, llm, llm_model) if llm else None
@@ -82,7 +81,7 @@ def serve(
 @corpus_app.command("list-written")
 def list_written(state: StateOpt) -> None:
     """The written-back documents still in the corpus, oldest first."""
-    from pseudorel.serve.log import WrittenLog, live_documents
+    from pseudorel.system.written_log import WrittenLog, live_documents  # start-up: loads pandas
 
     _existing(state)
     for doc_id, record in live_documents(WrittenLog(state).records()).items():
@@ -97,7 +96,7 @@ def revert(
     doc_id: Annotated[str | None, typer.Option("--id", help="Remove this written-back document.")] = None,
 ) -> None:
     """Take written-back documents out (a running service rebuilds its indexes on its next request)."""
-    from pseudorel.serve.log import WrittenLog, live_documents
+    from pseudorel.system.written_log import WrittenLog, live_documents  # start-up: loads pandas
 
     _existing(state)
     if (since is None) == (doc_id is None):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from pseudorel._io import hold_output
 from pseudorel.cli._options import (
     RERANKER_LOSSES,
     RayAddressOpt,
@@ -57,7 +58,7 @@ def train(
     from dataclasses import replace
 
     if check_executor_options(executor, ray_address, workers) != "local":
-        from pseudorel.scale.ray_train import run_on_ray
+        from pseudorel.scale.ray_train import run_on_ray  # start-up: loads numpy
 
         arguments = {name: value for name, value in locals().items() if name in _TRAIN_PARAMETERS}
         arguments |= {k: _absolute(arguments[k]) for k in ("labels", "output", "corpus", "dataset", "base_model")}
@@ -65,8 +66,8 @@ def train(
         typer.echo(f"{student} trained on {workers or 2} Ray Train workers -> {output}")
         return
 
-    from pseudorel.adapt import TOWERS, AdaptSettings, train_reranker, train_retriever
-    from pseudorel.labels.store import load_labels
+    from pseudorel.adapt import TOWERS, AdaptSettings, train_reranker, train_retriever  # start-up: loads numpy, pandas
+    from pseudorel.labels.store import load_labels  # start-up: loads pandas
 
     if student not in STUDENTS:
         raise UsageError(f"--student must be one of {', '.join(STUDENTS)}; got '{student}'")
@@ -102,7 +103,6 @@ def train(
             settings.reranker, loss=one_of(reranker_loss, RERANKER_LOSSES, "--reranker-loss"), **overrides
         ),
     )
-    from pseudorel._io import hold_output
 
     hold_output(output, "pseudorel train", file=True)  # beside the model folder, not in it
     if student == "reranker":

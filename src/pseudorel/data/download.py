@@ -1,12 +1,14 @@
-"""Download a dataset zip, verify its checksum and unpack it atomically into a cache."""
+"""Download a dataset archive (zip or tar.gz), verify its checksum and unpack it atomically into a cache."""
 
 from __future__ import annotations
 
 import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pseudorel._io import file_digest
@@ -34,8 +36,11 @@ def download_and_extract(
     checksum: str | None = None,
     algorithm: str = "md5",
     timeout: float = 60.0,
+    convert: Callable[[Path, Path], None] | None = None,
 ) -> Path:
-    """Fetch ``url`` (a zip), verify ``checksum``, and unpack it so its top folder becomes ``target``.
+    """Fetch ``url`` (a zip or a tar.gz), verify ``checksum``, and unpack it so its top folder
+    becomes ``target``; ``convert(unpacked, folder)``, if given, writes ``folder`` (a BEIR folder)
+    from the unpacked files instead.
 
     Nothing appears at ``target`` unless the whole archive was fetched, verified and unpacked.
     """
@@ -51,15 +56,38 @@ def download_and_extract(
             if actual != checksum:
                 raise DownloadError(f"{url}: {algorithm} checksum mismatch (expected {checksum}, got {actual})")
         unpacked = Path(tmp) / "unpacked"
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                for member in zf.namelist():
-                    if member.startswith("/") or ".." in Path(member).parts:
-                        raise DownloadError(f"{url}: unsafe path in archive: {member}")
-                zf.extractall(unpacked)
-        except zipfile.BadZipFile:
-            raise DownloadError(f"{url}: not a valid zip archive") from None
+        _unpack(url, archive, unpacked)
         entries = [p for p in unpacked.iterdir() if not p.name.startswith("__MACOSX")]
         root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
+        if convert is not None:
+            converted = Path(tmp) / "converted"
+            converted.mkdir()
+            convert(root, converted)
+            root = converted
         shutil.move(str(root), str(target))
     return target
+
+
+def _unpack(url: str, archive: Path, unpacked: Path) -> None:
+    """A zip or a (gzipped) tar archive into ``unpacked``, refusing members that leave it."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            _safe(url, names)
+            zf.extractall(unpacked)
+        return
+    try:
+        with tarfile.open(archive) as tf:
+            members = tf.getmembers()
+            _safe(url, [m.name for m in members])
+            if any(not (m.isfile() or m.isdir()) for m in members):
+                raise DownloadError(f"{url}: links or devices in the archive")
+            tf.extractall(unpacked, filter="data")
+    except tarfile.TarError:
+        raise DownloadError(f"{url}: not a valid zip or tar archive") from None
+
+
+def _safe(url: str, names: list[str]) -> None:
+    for name in names:
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise DownloadError(f"{url}: unsafe path in archive: {name}")

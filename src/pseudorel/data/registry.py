@@ -1,4 +1,6 @@
-"""Resolve a dataset name or path to a local BEIR folder, downloading public BEIR sets on demand."""
+"""Resolve a dataset name or path to a local BEIR folder, downloading public sets on demand: the
+BEIR collections (zips with BEIR's published md5) and collections converted from their own public
+source (:data:`CONVERTED`, e.g. Cranfield)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 from pathlib import Path
 
 from pseudorel._io import cache_root
+from pseudorel.data import cranfield
 from pseudorel.data.beir import load_beir
 from pseudorel.data.download import download_and_extract
 from pseudorel.data.types import Dataset
@@ -31,6 +34,14 @@ BEIR_MD5 = {
     "climate-fever": "8b66f0a9126c521bae2bde127b4dc99d",
 }
 
+#: collections fetched from their own public source and converted to BEIR layout:
+#: name -> (url, md5 of the archive, converter(unpacked folder, BEIR folder))
+CONVERTED = {"cranfield": (cranfield.URL, cranfield.MD5, cranfield.to_beir)}
+
+
+def known_datasets() -> list[str]:
+    return sorted({*BEIR_MD5, *CONVERTED})
+
 
 def data_dir() -> Path:
     """Where named datasets live: $PSEUDOREL_DATA_DIR, else ~/.cache/pseudorel/datasets."""
@@ -46,16 +57,18 @@ def resolve_dataset(name_or_path: str, url_template: str = BEIR_URL) -> Path:
     local = data_dir() / name_or_path
     if local.is_dir():
         return local
-    if name_or_path not in BEIR_MD5:
+    if name_or_path not in BEIR_MD5 and name_or_path not in CONVERTED:
         raise InputError(
             name_or_path,
             f"no such folder, not under {data_dir()} (set ${DATA_DIR_ENV}), "
-            f"and not a downloadable BEIR dataset ({', '.join(sorted(BEIR_MD5))})",
+            f"and not a downloadable dataset ({', '.join(known_datasets())})",
         )
+    if name_or_path in CONVERTED:
+        url, md5, convert = CONVERTED[name_or_path]
+    else:
+        url, md5, convert = url_template.format(name=name_or_path), BEIR_MD5[name_or_path], None
     try:
-        return download_and_extract(
-            url_template.format(name=name_or_path), local, checksum=BEIR_MD5[name_or_path], algorithm="md5"
-        )
+        return download_and_extract(url, local, checksum=md5, algorithm="md5", convert=convert)
     except DownloadError as e:
         raise DownloadError(f"{e} (offline? point ${DATA_DIR_ENV} at a folder of BEIR datasets)") from None
 

@@ -13,6 +13,7 @@ from pseudorel.data.trec import write_run
 from pseudorel.data.types import Dataset, Run
 from pseudorel.errors import InputError
 from pseudorel.evaluation.metrics import DEFAULT_MEASURES, Evaluation, evaluate_run
+from pseudorel.retrieval.factory import build_retriever, parse_spec
 
 
 @dataclass
@@ -37,7 +38,6 @@ def evaluate_retriever(
 ) -> RetrievalReport:
     """Retrieve for the judged queries of ``split`` and score the run against its qrels; with
     ``rerank`` (a CrossEncoder folder), its scores reorder each query's top ``rerank_depth``."""
-    from pseudorel.retrieval.factory import build_retriever, parse_spec
 
     parse_spec(retriever)  # fail on a bad spec before loading anything
     start = time.perf_counter()
@@ -55,7 +55,7 @@ def evaluate_retriever(
     seconds["search"] = time.perf_counter() - start
     name = retriever
     if rerank is not None:
-        from pseudorel.evaluation.rerank import rerank_run
+        from pseudorel.system.rerank import rerank_run  # start-up: loads pandas
 
         start = time.perf_counter()
         run = rerank_run(run, queries, data.corpus, rerank, depth=rerank_depth)
@@ -70,8 +70,8 @@ def evaluate_system(
 ) -> RetrievalReport:
     """A saved system (``pseudorel adapt``'s folder) on the judged queries of ``split``; the
     dataset's corpus must be the one the system was built on."""
-    from pseudorel.labels.pipeline import corpus_digest
-    from pseudorel.system import SearchSystem
+    from pseudorel.fingerprints import corpus_digest  # start-up: loads pandas
+    from pseudorel.system import SearchSystem  # start-up: loads pandas
 
     start = time.perf_counter()
     engine = SearchSystem.load(system)

@@ -19,9 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pseudorel._io import atomic_write, file_digest
+from pseudorel.data.readers import read_corpus
 from pseudorel.errors import InputError, UsageError
 from pseudorel.ingest.chunk import WordCounter, chunk, tokenizer_counter, words_counter
-from pseudorel.ingest.extract import READERS, Unreadable, extract
+from pseudorel.ingest.extract import READERS, Block, Unreadable, extract
+from pseudorel.retrieval.models import resolve_model
 
 logger = logging.getLogger("pseudorel")
 
@@ -79,11 +81,8 @@ def find_files(sources: list[Path]) -> dict[str, Path]:
 
 def _documents(path: Path) -> list[tuple[str, str, list]]:
     """(document key, title, blocks) of a file: one document, or each of a corpus file's."""
-    from pseudorel.ingest.extract import Block
 
     if path.suffix.lower() in CORPORA:
-        from pseudorel.data.readers import read_corpus
-
         try:
             corpus = read_corpus(path)
         except InputError as e:
@@ -159,7 +158,6 @@ def _save_signatures(path: Path, signatures: dict) -> None:
 def _counter(model: str | None) -> WordCounter:
     if model is None:
         return words_counter()
-    from pseudorel.retrieval.models import resolve_model
 
     path = Path(resolve_model(model))
     if (path / "tokenizer.json").is_file():  # the fast tokenizer alone loads in a fraction of a second

@@ -18,12 +18,17 @@ import pandas as pd
 from pseudorel._io import bars, text_digest
 from pseudorel.candidates.mining import MiningSettings, mine_candidates
 from pseudorel.data.types import Document
+from pseudorel.fingerprints import corpus_digest, model_identity, queries_digest
+from pseudorel.labels.query_likelihood import query_likelihood_labels
+from pseudorel.labels.retrievers import run_retrievers
 from pseudorel.labels.sampled import SAMPLED, sampled_candidates
 from pseudorel.labels.store import StageCache
 from pseudorel.queries.synthetic import synthetic_queries
 from pseudorel.queries.types import Query
+from pseudorel.retrieval.factory import dense_models
 from pseudorel.teachers.calibration import CALIBRATORS
 from pseudorel.teachers.combine import combine_probs, select_for_judging
+from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
 from pseudorel.teachers.query_likelihood import QLSettings
 from pseudorel.teachers.source_doc import source_doc_probs
@@ -64,49 +69,10 @@ class LabelSettings:
         return repr(sorted(d.items()))
 
 
-def corpus_digest(corpus: dict[str, Document]) -> str:
-    return text_digest(*(f"{i}\x01{d.title}\x01{d.text}" for i, d in corpus.items()))
-
-
-def queries_digest(queries: list[Query]) -> str:
-    return text_digest(*(f"{q.id}\x01{q.text}\x01{q.source}\x01{q.doc_id}" for q in queries))
-
-
-def run_retrievers(
-    corpus: dict[str, Document],
-    queries: list[Query],
-    specs: tuple[str, ...],
-    depth: int,
-    passes: dict | None = None,
-    **dense_options,
-):
-    """Each retriever's top ``depth`` for ``queries``, keyed by its spec with ``:`` as ``_``;
-    ``passes`` (if given) receives each dense model's corpus pass: documents, how many were
-    encoded now, seconds, and the backend it ran by."""
-    from pseudorel.retrieval.factory import build_retriever, parse_spec
-
-    texts = {q.id: q.text for q in queries}
-    runs = {}
-    for spec in specs:
-        retriever = build_retriever(spec, corpus, **dense_options)
-        runs[spec.replace(":", "_")] = retriever.search(texts, depth)
-        dense = getattr(retriever, "dense", retriever)
-        if passes is not None and getattr(dense, "encode_stats", None) is not None:
-            choice = dense.backend
-            passes[parse_spec(spec)[1] or dense.model_name] = {
-                **dense.encode_stats,
-                "backend": choice.backend if choice else None,
-                "backend_reason": choice.reason if choice else None,
-            }
-    return runs
-
-
 def teacher_model_ids(settings: LabelSettings) -> list[str]:
     """What every model the cheap teachers load computes: its files' fingerprint and, where the
     code sets it, how many tokens it reads. A model retrained in place under the same path, or
     read at another length, must not reuse the candidates and scores of the old one."""
-    from pseudorel.fingerprints import model_identity
-    from pseudorel.retrieval.factory import dense_models
 
     models = [*dense_models(settings.retrievers), *([settings.cross_encoder] if settings.cross_encoder else [])]
     return [model_identity(m) for m in models]
@@ -179,8 +145,6 @@ def cheap_labels(
                 frame[column].to_numpy(), calib_mask, positives, settings.calibration
             )
         if settings.cross_encoder:
-            from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
-
             teacher = CrossEncoderTeacher(settings.cross_encoder)
             passages = [corpus[d].full_text for d in frame["doc_id"]]
             frame["score_ce"] = teacher.score(
@@ -265,8 +229,6 @@ def label_pairs(
         frame["llm_error"] = errors
         teachers["llm"] = probs
     if scorer is not None and settings.ql_budget > 0:
-        from pseudorel.labels.query_likelihood import query_likelihood_labels
-
         frame, stats["query_likelihood"] = query_likelihood_labels(frame, corpus, scorer, settings, workdir, progress)
         teachers["ql"] = frame["prob_ql"].to_numpy()
     weights = {"llm": settings.llm_weight * (len(teachers) - 1)} if "llm" in teachers else None

@@ -22,8 +22,12 @@ import pandas as pd
 
 from pseudorel.candidates.mining import MiningSettings, mine_candidates, ranks
 from pseudorel.data.types import Document, Run
+from pseudorel.labels.retrievers import run_retrievers
 from pseudorel.queries.types import Query
+from pseudorel.retrieval.embedding_store import encode_by_content
+from pseudorel.retrieval.factory import dense_models
 from pseudorel.retrieval.fusion import fuse
+from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
 
 logger = logging.getLogger("pseudorel")
 
@@ -71,9 +75,6 @@ def within_budget(frame: pd.DataFrame, pairs: int) -> pd.DataFrame:
 def pair_scores(spec: str, corpus: dict[str, Document], frame: pd.DataFrame, progress=True, executor=None, stats=None):
     """Cosine of each (query, candidate) row of ``frame`` under the dense model ``spec`` names,
     encoding only the frame's queries and candidate documents."""
-    from pseudorel.retrieval.embedding_store import encode_by_content
-    from pseudorel.retrieval.factory import dense_models
-    from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
 
     name = dense_models([spec])[0]
     model = load_bi_encoder(name)
@@ -114,7 +115,6 @@ def sampled_candidates(
     retriever's rank and the fused score over the candidates (as :func:`mine_candidates` makes
     them), each expensive model's own cosine (``score_<model>``), and what the expensive teacher
     read (pairs, documents, seconds)."""
-    from pseudorel.labels.pipeline import run_retrievers
 
     cheap, expensive = split_teacher(retrievers)
     per_query = mining.top * max(1, len(cheap) - 1) + mining.deep + 1

@@ -20,7 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from pseudorel._io import atomic_write, cache_root, text_digest
+from pseudorel.errors import UsageError
 from pseudorel.labels.sampled import FULL, SAMPLED, TEACHER_MODES, split_teacher
+from pseudorel.machine import cpu_summary
+from pseudorel.retrieval import nomic_files
+from pseudorel.retrieval.backends import requested_backend
+from pseudorel.retrieval.encoding import encode_texts, resolve_backend
+from pseudorel.retrieval.factory import dense_models
+from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, reading_length, resolve_model
+from pseudorel.retrieval.nomic_files import NOMIC, ModelFetchError, cached_member
 
 AUTO = "auto"
 BASE_TEACHER = ("bm25", "dense")
@@ -54,8 +63,6 @@ class TeacherChoice:
 def _machine_key() -> str:
     import torch
 
-    from pseudorel.machine import cpu_summary
-
     return json.dumps([cpu_summary(), torch.get_num_threads()])
 
 
@@ -85,10 +92,6 @@ def measure_docs_per_second(
     warm-up pass), divided by the tokens per document the pass feeds it, padding included, found
     on ``corpus_sample`` (a larger sample of the corpus of ``corpus_size`` documents; default
     ``texts``). Measured once and cached per machine, model, backend and samples."""
-    from pseudorel._io import atomic_write, cache_root, text_digest
-    from pseudorel.retrieval.backends import requested_backend
-    from pseudorel.retrieval.encoding import encode_texts, resolve_backend
-    from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, reading_length, resolve_model
 
     corpus_sample = corpus_sample or texts
     corpus_size = corpus_size or len(corpus_sample)
@@ -132,14 +135,13 @@ def speed_sample(corpus: dict, seed: int = 0, size: int = SPEED_SAMPLE) -> list[
 
 
 def _nomic_available() -> tuple[bool, str]:
-    from pseudorel.retrieval.nomic_files import NOMIC, ModelFetchError, cached_member, fetch_member
 
     if cached_member(NOMIC) is not None:
         return True, "nomic-embed-text-v1.5 is cached: BM25 + MiniLM + nomic"
     if os.environ.get(AUTO_FETCH_ENV, "1") == "0":
         return False, f"nomic-embed-text-v1.5 left out: not cached and {AUTO_FETCH_ENV}=0 forbids fetching it"
     try:
-        fetch_member(NOMIC)
+        nomic_files.fetch_member(NOMIC)  # looked up at call time: tests put an offline fetch in its place
     except ModelFetchError as e:
         return False, f"nomic-embed-text-v1.5 left out: {e}"
     return True, "nomic-embed-text-v1.5 fetched: BM25 + MiniLM + nomic"
@@ -159,8 +161,6 @@ def choose_teacher(
     ``measure(model)`` returns a model's documents/s on this corpus (see
     :func:`measure_docs_per_second`); it is called only when ``auto`` has to decide."""
     if mode not in TEACHER_MODES:
-        from pseudorel.errors import UsageError
-
         raise UsageError(f"unknown teacher mode '{mode}' (use {', '.join(TEACHER_MODES)})")
     requested_auto = tuple(retrievers) == (AUTO,)
     reason = "as requested"
@@ -176,7 +176,6 @@ def choose_teacher(
         return TeacherChoice(retrievers, f"{said}{mode} mode as requested", mode)
     if measure is None:
         raise ValueError("teacher mode auto needs a way to measure the expensive teacher's speed")
-    from pseudorel.retrieval.factory import dense_models
 
     rate = min(measure(m) for m in dense_models(expensive))
     full_s = documents / rate + queries / (4 * rate)  # queries are short: about a quarter of a document each
@@ -224,7 +223,6 @@ def corpus_pass_plan(
     """For each dense model of the teacher: how many documents it will encode (all of them, or in
     sampled mode, for an expensive model, about the sample's candidates), at the documents/s
     ``measure`` finds here, and so about how long: printed before the pass, kept in the report."""
-    from pseudorel.retrieval.factory import dense_models
 
     expensive = set(dense_models(split_teacher(retrievers)[1]))
     plan = {}

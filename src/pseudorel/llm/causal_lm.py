@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pseudorel.llm.backend import LLMError
+from pseudorel.llm.gguf_files import gguf_path
+from pseudorel.retrieval.models import model_fingerprint
 
 
 class CausalLMScorer:
@@ -16,7 +18,6 @@ class CausalLMScorer:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:  # pragma: no cover - core dependencies
             raise LLMError("query likelihood needs torch and transformers") from None
-        from pseudorel.retrieval.models import model_fingerprint
 
         path = self._resolve(model)
         folder, options = (str(path.parent), {"gguf_file": path.name}) if path.suffix == ".gguf" else (str(path), {})
@@ -31,8 +32,6 @@ class CausalLMScorer:
     @staticmethod
     def _resolve(model: str) -> Path:
         if model.startswith("gguf:") or (model.endswith(".gguf") and not Path(model).exists()):
-            from pseudorel.llm.gguf_files import gguf_path
-
             return gguf_path(model.removeprefix("gguf:"))
         path = Path(model).expanduser()
         if not path.exists():

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pseudorel.llm.backend import CachedBackend, ResponseCache
+from pseudorel.llm.backend import CachedBackend, LLMError, ResponseCache
+from pseudorel.llm.causal_lm import CausalLMScorer
+from pseudorel.llm.completions_http import OpenAICompletionsScorer
+from pseudorel.llm.local_gguf import LocalGGUFBackend
 from pseudorel.llm.openai_http import OpenAIChatBackend
 from pseudorel.llm.pool import EndpointPool, pool_urls
 
@@ -28,12 +31,8 @@ def make_backend(
     elif spec.startswith(("http://", "https://")):
         backend = OpenAIChatBackend(spec, model, api_key=api_key, timeout=timeout, retries=retries)
     elif "://" in spec:
-        from pseudorel.llm.backend import LLMError
-
         raise LLMError(f"'{spec}' is not an http(s) URL, gguf:NAME or a .gguf file")
     else:
-        from pseudorel.llm.local_gguf import LocalGGUFBackend
-
         backend = LocalGGUFBackend(spec.removeprefix("gguf:"), parallel=parallel)
     return CachedBackend(backend, ResponseCache(cache_path))
 
@@ -43,19 +42,12 @@ def make_scorer(spec: str, model: str = "default", api_key=None, timeout: float 
     echoes prompt logprobs, e.g. vLLM; ``model`` names the served model; several, comma-separated,
     make a pool), ``gguf:NAME``, a ``.gguf`` file or a transformers folder (a local causal LM)."""
     if urls := pool_urls(spec):
-        from pseudorel.llm.completions_http import OpenAICompletionsScorer
-
         return EndpointPool(
             [OpenAICompletionsScorer(u, model, api_key=api_key, timeout=timeout, retries=retries) for u in urls]
         )
     if spec.startswith(("http://", "https://")):
-        from pseudorel.llm.completions_http import OpenAICompletionsScorer
-
         return OpenAICompletionsScorer(spec, model, api_key=api_key, timeout=timeout, retries=retries)
     if "://" in spec:
-        from pseudorel.llm.backend import LLMError
-
         raise LLMError(f"'{spec}' is not an http(s) URL, gguf:NAME, a .gguf file or a model folder")
-    from pseudorel.llm.causal_lm import CausalLMScorer
 
     return CausalLMScorer(spec)

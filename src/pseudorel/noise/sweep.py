@@ -19,9 +19,12 @@ import pandas as pd
 
 from pseudorel._io import atomic_write
 from pseudorel.data.types import Dataset, Qrels, Run
+from pseudorel.errors import UsageError
+from pseudorel.evaluation.metrics import evaluate_run
 from pseudorel.noise.inject import inject_noise
-from pseudorel.training.bi_encoder import TrainSettings
-from pseudorel.training.examples import ExampleSettings
+from pseudorel.retrieval.dense import DenseRetriever
+from pseudorel.training.bi_encoder import TrainSettings, train_bi_encoder
+from pseudorel.training.examples import ExampleSettings, build_examples
 from pseudorel.training.losses import parse_loss_spec
 
 REPORTED = ("nDCG@10", "R@10", "RR@10")
@@ -74,10 +77,6 @@ def run_sweep(
     progress=print,
 ) -> pd.DataFrame:
     """Every (loss, ratio, seed) run; returns the table of results (one row per run)."""
-    from pseudorel.evaluation.metrics import evaluate_run
-    from pseudorel.retrieval.dense import DenseRetriever
-    from pseudorel.training.bi_encoder import train_bi_encoder
-    from pseudorel.training.examples import build_examples
 
     output = Path(output)
     clean = train.qrels[split_train]
@@ -165,8 +164,6 @@ def plot(
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        from pseudorel.errors import UsageError
-
         raise UsageError("plots need matplotlib: pip install -e '.[report]'") from None
     summary = summarize(table, metric)
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pseudorel.llm.backend import LLMError
-from pseudorel.rag.prompts import TASKS, VERDICT_TOKENS, VERDICTS, cited_positions, messages
+from pseudorel.llm.backend import CachedBackend, LLMError
+from pseudorel.rag.prompts import TASKS, VERDICT_TOKENS, VERDICTS, messages
+from pseudorel.writeback.citations import cited_positions
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,6 @@ class Answerer:
             raise LLMError(f"the LLM is not usable: {result.error}")
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        from pseudorel.llm.backend import CachedBackend
 
         if isinstance(self.backend, CachedBackend) and TASKS[self.settings.task].verdicts:
             return self.backend.chat(request, usable=_has_verdict)

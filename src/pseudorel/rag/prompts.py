@@ -8,7 +8,6 @@ are shown as [1]..[k] and the answer cites them so; citations are mapped back to
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 VERDICTS = ("SUPPORT", "CONTRADICT", "NEI")
@@ -78,14 +77,3 @@ def messages(task: str, question: str, passages: list[str] | None, words: int | 
         {"role": "system", "content": spec.with_documents},
         {"role": "user", "content": f"Documents:\n{shown}\n\n{spec.item}: {question}\nAnswer:"},
     ]
-
-
-def cited_positions(text: str, shown: int) -> list[int]:
-    """1-based document numbers cited as [n] (or [n, m]) in ``text``, in order, within 1..shown."""
-    found: list[int] = []
-    for group in re.findall(r"\[([\d,\s]+)\]", text):
-        for number in re.findall(r"\d+", group):
-            n = int(number)
-            if 1 <= n <= shown and n not in found:
-                found.append(n)
-    return found

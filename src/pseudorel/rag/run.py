@@ -10,9 +10,20 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pseudorel._io import atomic_write
+from pseudorel._io import atomic_write, output_lock
+from pseudorel.data import load_dataset
+from pseudorel.data.beir import split_query_ids
+from pseudorel.data.registry import resolve_dataset
+from pseudorel.errors import UsageError
+from pseudorel.llm.backend import LLMError
+from pseudorel.llm.factory import make_backend
 from pseudorel.rag.answer import Answerer, RagSettings
+from pseudorel.rag.claims import read_claim_labels, warn_some
+from pseudorel.rag.evaluate import evidence_recall, verdict_metrics
+from pseudorel.rag.gate import gated
 from pseudorel.rag.pipeline import answer_with_documents, gated_answers, seeded_sample, top_documents
+from pseudorel.retrieval.factory import build_retriever
+from pseudorel.writeback.candidate import from_answer
 
 
 @dataclass(frozen=True)
@@ -35,17 +46,12 @@ class RagJob:
 
 def run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: Path) -> dict:
     """The job's answers and summary in ``output``, which no other run may write meanwhile."""
-    from pseudorel._io import output_lock
 
     with output_lock(output, "pseudorel rag"):
         return _run_job(job, llm, llm_model, llm_timeout, output)
 
 
 def _run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: Path) -> dict:
-    from pseudorel.data import load_dataset
-    from pseudorel.data.beir import split_query_ids
-    from pseudorel.data.registry import resolve_dataset
-    from pseudorel.llm.factory import make_backend
 
     start = time.perf_counter()
     folder = resolve_dataset(job.dataset)
@@ -61,7 +67,7 @@ def _run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: 
 
     live = None
     if job.write_back:
-        from pseudorel.serve.live import build_live_index
+        from pseudorel.system.live import build_live_index  # start-up: loads numpy, pandas
 
         live = build_live_index(job.system, None if job.system else job.dataset, job.retriever or "hybrid", job.state)
     engine = live or _engine(job, data.corpus)
@@ -86,8 +92,6 @@ def _run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: 
         answers = answer_with_documents(answerer, questions, documents, corpus, job.llm_seconds)
         retrieval_calls = len(answers)
     else:
-        from pseudorel.rag.gate import gated
-
         closed = answer_with_documents(answerer, questions, None, corpus, job.llm_seconds)
         opened = answer_with_documents(answerer, questions, documents, corpus, job.llm_seconds)
         answers, saved = gated(closed, opened, float(job.gate))
@@ -110,8 +114,6 @@ def _run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: 
     with atomic_write(output / "summary.json") as f:
         json.dump(summary, f, indent=2, default=str)
     if answers and summary["failed"] == len(answers):
-        from pseudorel.llm.backend import LLMError
-
         first = next(a.error for a in answers if a.error)
         raise LLMError(f"every answer failed ({len(answers)}; the first: {first}); see {output / 'answers.jsonl'}")
     return summary
@@ -119,8 +121,7 @@ def _run_job(job: RagJob, llm: str, llm_model: str, llm_timeout: float, output: 
 
 def _write_back(live, answers, questions, llm: str, llm_model: str, model_id: str) -> dict:
     """Every answer through the gates; what passes enters the live corpus (decisions in the state folder)."""
-    from pseudorel.writeback.candidate import from_answer
-    from pseudorel.writeback.decide import gated_writer
+    from pseudorel.writeback.decide import gated_writer  # start-up: loads numpy, pandas
 
     writer = gated_writer(live, llm, llm_model)
     accepted = 0
@@ -133,8 +134,7 @@ def _write_back(live, answers, questions, llm: str, llm_model: str, model_id: st
 
 def _engine(job: RagJob, corpus):
     if job.system is not None:
-        from pseudorel.errors import UsageError
-        from pseudorel.system import SearchSystem
+        from pseudorel.system import SearchSystem  # start-up: loads pandas
 
         system = SearchSystem.load(job.system)
         if set(system.corpus) != set(corpus):
@@ -143,7 +143,6 @@ def _engine(job: RagJob, corpus):
                 f" ({len(system.corpus):,} documents against {len(corpus):,}): give the dataset it was built on"
             )
         return system
-    from pseudorel.retrieval.factory import build_retriever
 
     return build_retriever(job.retriever, corpus)
 
@@ -151,8 +150,6 @@ def _engine(job: RagJob, corpus):
 def _claim_labels(queries_file: Path, corpus: dict) -> dict:
     """The claims' verdict labels (evaluation only; empty where the file has none), with what
     cannot be scored said out loud: evidence documents that are not in the corpus."""
-
-    from pseudorel.rag.claims import read_claim_labels, warn_some
 
     if not queries_file.is_file():
         return {}
@@ -166,7 +163,6 @@ def _claim_labels(queries_file: Path, corpus: dict) -> dict:
 
 def _claim_metrics(labels: dict, answers, documents, k: int) -> dict:
     """Verdict metrics where the questions are claims with SciFact metadata (evaluation only)."""
-    from pseudorel.rag.evaluate import evidence_recall, verdict_metrics
 
     asked = {a.question_id for a in answers}
     labels = {q: label for q, label in labels.items() if q in asked}

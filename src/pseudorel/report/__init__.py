@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 
 from pseudorel._io import atomic_write
+from pseudorel.data.readers import read_corpus
 from pseudorel.errors import InputError
-from pseudorel.report import checks
+from pseudorel.labels.store import load_labels
+from pseudorel.report import checks, figures
+from pseudorel.report.evaluation import evaluation_section, headline, load_evaluation
 from pseudorel.report.html import Markup, esc, figure, page, section, table
 
 STUDENTS = {
@@ -58,7 +61,6 @@ def render(run_dir: Path, report: dict) -> str:
     warnings = checks.student_warnings(cards) + checks.guard_warnings(decisions)
     if labels is not None:
         warnings += checks.teacher_warnings(labels, [c for c in teacher_columns if c != "prob_source"])
-    from pseudorel.report.evaluation import evaluation_section, headline, load_evaluation
 
     saved = load_evaluation(run_dir / "evaluation")
     scores = headline(saved) if saved else None
@@ -150,7 +152,6 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
 
 
 def _labels_section(report: dict, labels, columns: list[str]) -> str:
-    from pseudorel.report import figures
 
     if labels is None:
         return "<p>No label table (labels.parquet) in this folder.</p>"
@@ -186,7 +187,6 @@ def _labels_section(report: dict, labels, columns: list[str]) -> str:
 
 
 def _training(cards: dict) -> str:
-    from pseudorel.report import figures
 
     if not cards:
         return "<p>No student was trained.</p>"
@@ -246,7 +246,6 @@ def _labels(run_dir: Path):
     path = run_dir / "labels.parquet"
     if not path.is_file():
         return None
-    from pseudorel.labels.store import load_labels
 
     return load_labels(path)
 
@@ -275,7 +274,6 @@ def _corpus(run_dir: Path):
     path = run_dir / "corpus.jsonl"
     if not path.is_file():
         return None
-    from pseudorel.data.readers import read_corpus
 
     return read_corpus(path)
 

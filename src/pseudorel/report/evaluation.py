@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pseudorel.data.readers import read_qrels, read_queries
+from pseudorel.data.trec import read_run
 from pseudorel.data.types import Document
+from pseudorel.evaluation import evaluate_run, paired_test
+from pseudorel.report import figures
 from pseudorel.report.html import Markup, esc, figure, table
 
 BASELINE = "hybrid_zero_shot"
@@ -35,9 +39,6 @@ class SavedEvaluation:
 def load_evaluation(folder: Path) -> SavedEvaluation | None:
     """The runs, qrels and queries ``adapt`` saved in ``folder``, evaluated once; None without
     them (a run without qrels) or without the baseline's run."""
-    from pseudorel.data.readers import read_qrels, read_queries
-    from pseudorel.data.trec import read_run
-    from pseudorel.evaluation import evaluate_run
 
     if not (folder / "qrels.tsv").is_file():
         return None
@@ -52,8 +53,6 @@ def load_evaluation(folder: Path) -> SavedEvaluation | None:
 def evaluation_section(saved: SavedEvaluation, corpus: dict[str, Document], top: int = 10) -> str:
     """Metrics of every system with paired p-values against the baseline, per-query wins and
     losses of the shipped system, and the queries that gained and lost most."""
-    from pseudorel.evaluation import paired_test
-    from pseudorel.report import figures
 
     qrels, queries, runs, evaluations = saved.qrels, saved.queries, saved.runs, saved.evaluations
     base = evaluations[BASELINE].column("nDCG@10")

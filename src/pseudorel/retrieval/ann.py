@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pseudorel.errors import UsageError
+
 INDEX_KINDS = ("exact", "ivf", "hnsw")
 
 
@@ -27,8 +29,6 @@ class IndexSettings:
 
     def __post_init__(self):
         if self.kind not in INDEX_KINDS:
-            from pseudorel.errors import UsageError
-
             raise UsageError(f"unknown index '{self.kind}' (use {', '.join(INDEX_KINDS)})")
 
 

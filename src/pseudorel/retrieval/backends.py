@@ -18,6 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pseudorel._io import cache_root
+from pseudorel.machine import cpu_summary
+from pseudorel.retrieval.nomic_bert import PREFIXES, NomicEmbedder
+
 #: every backend, fastest-to-set-up first
 BACKENDS = ("torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8", "openvino")
 #: names the command line and older settings also accept
@@ -55,7 +59,6 @@ def is_torch(backend: str) -> bool:
 
 
 def native_bf16() -> bool:
-    from pseudorel.machine import cpu_summary
 
     return bool({"avx512_bf16", "amx_bf16"} & set(cpu_summary()["flags"]))
 
@@ -76,8 +79,6 @@ def available_backends() -> tuple[str, ...]:
 def _graph_parts(model):
     """(torch module taking input_ids + attention_mask, tokenizer, prefixes by task, normalise?)."""
     import torch
-
-    from pseudorel.retrieval.nomic_bert import PREFIXES, NomicEmbedder
 
     if isinstance(model, NomicEmbedder):
         return model.model, model.tokenizer, PREFIXES, True
@@ -153,8 +154,6 @@ def export_graph(model, kind: str = "plain") -> Path:
     they load it; an offline fusion pass measured no faster), ``int8`` its weights quantised."""
     import torch
 
-    from pseudorel._io import cache_root
-
     folder = cache_root() / "onnx" / f"{weights_digest(model)}-v{EXPORT_VERSION}"
     target = folder / GRAPHS[kind]
     if target.is_file():
@@ -225,8 +224,6 @@ class ExportedEncoder:
         threads = torch.get_num_threads()
         if backend == "openvino":
             import openvino
-
-            from pseudorel._io import cache_root
 
             core = openvino.Core()
             # compiled once per machine: a later process loads the compiled model instead of

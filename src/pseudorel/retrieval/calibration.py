@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from pseudorel._io import atomic_write, cache_root, text_digest
+from pseudorel.machine import cpu_summary
 from pseudorel.retrieval.backends import (
     BACKENDS,
     EXPORT_VERSION,
@@ -27,6 +29,7 @@ from pseudorel.retrieval.backends import (
     weights_digest,
     with_backend,
 )
+from pseudorel.retrieval.batch import encode_batch
 
 #: a backend whose scores rank the sample's documents less like fp32's than this is refused
 AGREEMENT_MIN = 0.99
@@ -69,7 +72,6 @@ def rank_agreement(reference: np.ndarray, candidate: np.ndarray) -> float:
 
 
 def _encode(runner, backend: str, texts: list[str], task: str) -> np.ndarray:
-    from pseudorel.retrieval.encoding import encode_batch
 
     return encode_batch(runner, texts, BATCH_SIZE, cache_precision(backend), None, task)
 
@@ -165,8 +167,6 @@ def calibrate(
 def _machine_key() -> str:
     import torch
 
-    from pseudorel.machine import cpu_summary
-
     return json.dumps([cpu_summary(), torch.get_num_threads()])
 
 
@@ -181,7 +181,6 @@ def choose_backend(model, documents: list[str], requested: str = "auto", work: i
     ``work`` (texts about to be encoded): where no choice is cached and the default backend would
     take under ``CALIBRATE_ABOVE_S`` for them (timed on a few ``documents``), the default runs
     them, unmeasured: the calibration would cost more than it could save (a student's queries)."""
-    from pseudorel._io import atomic_write, cache_root, text_digest
 
     name = requested_backend(requested)
     if name != "auto":

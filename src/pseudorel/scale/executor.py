@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from pseudorel._io import bars
 from pseudorel.scale.shards import Columns, ShardStore, write_part
 
 logger = logging.getLogger("pseudorel")
@@ -58,7 +59,6 @@ class Executor:
 
             # the bar counts the items (documents, queries, pairs), not shards: a shard can take minutes
             total, skipped = sum(map(len, shards)), sum(len(shards[i]) for i in store.done)
-            from pseudorel._io import bars
 
             with tqdm(total=total, initial=skipped, desc=desc, unit=unit, disable=not bars(progress)) as bar:
                 within = [0]  # items a task reported inside the shard it is running (local executor)
@@ -106,19 +106,3 @@ class LocalExecutor(Executor):
         finally:
             if hasattr(task, "on_items"):
                 task.on_items = None
-
-
-EXECUTORS = ("local", "ray")
-
-
-def make_executor(name: str = "local", address: str | None = None, workers: int | None = None) -> Executor:
-    """``local`` or ``ray`` (``address``: an existing cluster; None starts a local one with ``workers`` CPUs)."""
-    if name == "local":
-        return LocalExecutor()
-    if name == "ray":
-        from pseudorel.scale.ray_executor import RayExecutor
-
-        return RayExecutor(address=address, workers=workers)
-    from pseudorel.errors import UsageError
-
-    raise UsageError(f"unknown executor '{name}' (use {' or '.join(EXECUTORS)})")

@@ -12,6 +12,7 @@ import os
 import pickle
 import warnings
 
+from pseudorel.errors import UsageError
 from pseudorel.scale.executor import Executor
 from pseudorel.scale.shards import write_part
 
@@ -41,8 +42,6 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError:
-            from pseudorel.errors import UsageError
-
             raise UsageError("--executor ray needs Ray: pip install 'pseudorel[ray]'") from None
         self._started = False
         if not ray.is_initialized():

@@ -11,6 +11,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from pseudorel.errors import UsageError
+
 
 def _worker_loop(config: dict) -> None:
     config["function"](**config["arguments"])
@@ -25,8 +27,6 @@ def run_on_ray(
         from ray.train import RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
     except ImportError:
-        from pseudorel.errors import UsageError
-
         raise UsageError("--executor ray needs Ray: pip install 'pseudorel[ray]'") from None
     started = False
     if not ray.is_initialized():

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from pseudorel.serve.live import LiveIndex
+from pseudorel.errors import PseudorelError, UsageError
 from pseudorel.serve.page import render_page
+from pseudorel.system.live import LiveIndex
+from pseudorel.writeback.candidate import from_answer
 
 WRITES_OFF = "writes are off: start the service with --allow-writes"
 TOKEN_NEEDED = "writes need the service's token: send 'Authorization: Bearer TOKEN'"
@@ -102,8 +104,6 @@ def create_app(
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    from pseudorel.errors import PseudorelError
-
     app = FastAPI(title="pseudorel search", description=title)
 
     @app.exception_handler(RequestValidationError)
@@ -178,7 +178,6 @@ def create_app(
     @app.post("/documents", status_code=201)
     def add(request: DocumentRequest, http: Request) -> dict:
         check_write(http)
-        from pseudorel.errors import UsageError
 
         try:
             record = index.add(request.title, request.text, request.provenance, request.id)
@@ -191,7 +190,6 @@ def create_app(
         check_write(http)
         if writeback is None:
             raise HTTPException(409, "write-back needs an LLM for its entailment gates: start serve with --llm")
-        from pseudorel.writeback.candidate import from_answer
 
         candidate = from_answer(request.question, request.answer, request.retrieved, request.model)
         decision = writeback.consider(candidate)

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from pseudorel.data.types import Run
+from pseudorel.significance import paired_test
+from pseudorel.teachers.combine import combine_probs
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,6 @@ PAIR_READERS = ("prob_ce", "prob_ql", "prob_llm")
 def relevance_gains(labels: pd.DataFrame) -> np.ndarray:
     """Per pair: the reading teachers' probabilities combined as the label pipeline combines them
     (the LLM judge weighted as all the others together), without the source-document teacher."""
-    from pseudorel.teachers.combine import combine_probs
 
     teachers = {c: labels[c].to_numpy(dtype=float) for c in READING_TEACHERS if c in labels}
     if not teachers:  # a table made elsewhere: only its combined label is known
@@ -137,7 +138,6 @@ def decide(
 ) -> Decision:
     """Keep ``candidate`` over ``baseline`` only if it is better on the held-out pseudo-labels
     with one-sided p < ``alpha`` (paired randomization test)."""
-    from pseudorel.evaluation.significance import paired_test
 
     test = paired_test(base, scores, "pseudo-nDCG")
     better = test.delta > 0

@@ -5,10 +5,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from pseudorel.data.readers import read_corpus
 from pseudorel.data.types import Document, Run
+from pseudorel.data.writers import write_corpus
 from pseudorel.errors import InputError
-from pseudorel.labels.pipeline import corpus_digest
+from pseudorel.fingerprints import corpus_digest, model_identity
+from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.fusion import fuse
+from pseudorel.retrieval.models import NOMIC_ALIASES
+from pseudorel.retrieval.nomic_files import NOMIC, cached_member
+from pseudorel.system.rerank import blend, cross_encoder_scores
 from pseudorel.system.spec import FirstStage, SystemSpec
 
 logger = logging.getLogger("pseudorel")
@@ -36,7 +42,6 @@ class SearchSystem:
 
     @classmethod
     def load(cls, folder: str | Path, progress: bool = False, retrievers: dict | None = None) -> SearchSystem:
-        from pseudorel.data.readers import read_corpus
 
         folder = Path(folder)
         spec = SystemSpec.load(folder)
@@ -56,9 +61,6 @@ class SearchSystem:
     def _model_identities(self, folder: Path | None = None) -> dict[str, str]:
         """Each model's identity, leaving out one that would have to be fetched first (nomic
         not yet cached: it is checked by its sha256 when fetched)."""
-        from pseudorel.fingerprints import model_identity
-        from pseudorel.retrieval.models import NOMIC_ALIASES
-        from pseudorel.retrieval.nomic_files import NOMIC, cached_member
 
         names = [m for m in self.spec.model_names() if m.lower() not in NOMIC_ALIASES or cached_member(NOMIC)]
         return {m: model_identity(self._model_path(m, folder)) for m in names}
@@ -80,7 +82,6 @@ class SearchSystem:
 
     def save(self, folder: str | Path) -> Path:
         """Write ``system.json`` and the corpus into ``folder`` (the models must already be there)."""
-        from pseudorel.data.writers import write_corpus
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -99,8 +100,7 @@ class SearchSystem:
     def retriever(self, name: str):
         """The BM25 retriever (``"bm25"``) or a dense one for a model name/path, built once."""
         if name not in self._retrievers:
-            from pseudorel.retrieval.bm25 import BM25Retriever
-            from pseudorel.retrieval.dense import DenseRetriever
+            from pseudorel.retrieval.dense import DenseRetriever  # start-up: loads numpy
 
             if name == "bm25":
                 self._retrievers[name] = BM25Retriever(self.corpus)
@@ -117,8 +117,7 @@ class SearchSystem:
         run = self.first_stage(queries, max(top_k, stage.depth))
         rerank = self.spec.reranker
         if rerank is not None:
-            from pseudorel.evaluation.rerank import blend, cross_encoder_scores
-            from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
+            from pseudorel.teachers.cross_encoder import CrossEncoderTeacher  # start-up: loads numpy
 
             if self._reranker is None:
                 self._reranker = CrossEncoderTeacher(self._model_path(rerank.model))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pseudorel.data.types import Document
 from pseudorel.system.guard import Decision, GuardSettings, decide, mean, pseudo_ndcg, pseudo_qrels
+from pseudorel.system.rerank import blend, cross_encoder_scores
 from pseudorel.system.search import SearchSystem, first_stage_run
 from pseudorel.system.spec import FirstStage, RerankStage, SystemSpec
 
@@ -131,8 +132,6 @@ def select_system(
 
     rerank = None
     if reranker is not None:
-        from pseudorel.evaluation.rerank import blend, cross_encoder_scores
-
         ce = cross_encoder_scores(run, queries, corpus, str(folder / reranker), max(RERANK_DEPTHS), progress=False)
         options = [RerankStage(reranker, depth, weight) for depth in RERANK_DEPTHS for weight in RERANK_WEIGHTS]
         rated = [(o, pseudo_ndcg(blend(run, ce, o.depth, o.weight), qrels, settings.k)) for o in options]

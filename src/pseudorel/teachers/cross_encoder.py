@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from pseudorel.errors import InputError
-from pseudorel.retrieval.encoding import _autocast
+from pseudorel.retrieval.batch import autocast, resolve_precision
 
 SHARD_PAIRS = 4096  # pairs per shard when an executor spreads the scoring
 
@@ -16,8 +16,6 @@ SHARD_PAIRS = 4096  # pairs per shard when an executor spreads the scoring
 class CrossEncoderTeacher:
     def __init__(self, model: str, max_length: int = 256, batch_size: int = 32, precision: str = "auto"):
         from sentence_transformers import CrossEncoder
-
-        from pseudorel.retrieval.encoding import resolve_precision
 
         folder = Path(model)
         if folder.exists() and not (folder / "config.json").is_file():
@@ -55,7 +53,7 @@ class CrossEncoderTeacher:
         """Raw scores of ``pairs`` in their order."""
         import torch
 
-        with _autocast(self.precision):
+        with autocast(self.precision):
             scores = self.model.predict(
                 pairs,
                 batch_size=self.batch_size,

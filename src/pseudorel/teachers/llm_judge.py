@@ -14,7 +14,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from pseudorel.llm.backend import ChatBackend, LLMError
+from pseudorel.llm.backend import CachedBackend, ChatBackend, LLMError
 from pseudorel.teachers.prompts import system_prompt, truncate_words, user_prompt
 
 GRADE_TOKENS = {"graded": {"0": 0.0, "1": 1 / 3, "2": 2 / 3, "3": 1.0}, "binary": {"yes": 1.0, "no": 0.0}}
@@ -98,7 +98,6 @@ class LLMJudge:
         return Judgment(None, error, time.perf_counter() - start)
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        from pseudorel.llm.backend import CachedBackend
 
         if isinstance(self.backend, CachedBackend):
             return self.backend.chat(request, usable=self._usable)

@@ -8,8 +8,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from pseudorel._io import atomic_write
-from pseudorel.training.distributed import barrier, is_main_process, rank, wait_for, world_size
+from pseudorel._io import _umask, atomic_write
+from pseudorel.distributed import barrier, is_main_process, rank, wait_for, world_size
 
 logger = logging.getLogger("pseudorel")
 
@@ -113,7 +113,11 @@ def last_complete_checkpoint(folder: Path) -> Path | None:
 def train_resumable(trainer, output: Path, time_limit_s: float | None = None) -> dict:
     """Run ``trainer``, resuming from ``output/checkpoints`` if an earlier run left one, and stopping
     after ``time_limit_s`` seconds if given; returns what the model card records of the run."""
-    from pseudorel.training.callbacks import RecordElapsed, StopAfter, elapsed_before
+    from pseudorel.training.callbacks import (  # start-up: loads numpy, pandas, transformers
+        RecordElapsed,
+        StopAfter,
+        elapsed_before,
+    )  # start-up: loads numpy, pandas, transformers
 
     limit = StopAfter(time_limit_s) if time_limit_s is not None else None
     if limit is not None:
@@ -175,7 +179,6 @@ def quiet_loading(summary: str):
 def usual_modes(folder: Path) -> None:
     """Give every file under ``folder`` the mode the umask gives a new file (safetensors writes
     its weights 0600, which a system folder shared with a service's user must not keep)."""
-    from pseudorel._io import _umask
 
     mode = 0o666 & ~_umask()
     for path in folder.rglob("*"):

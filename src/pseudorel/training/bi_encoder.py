@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pseudorel._io import bars
+from pseudorel.distributed import distributed_steps, world_size
+from pseudorel.retrieval.models import resolve_model
 from pseudorel.training._run import (
     base_arguments,
     checkpoint_selection,
@@ -20,7 +22,6 @@ from pseudorel.training._run import (
     save_with_card,
     train_resumable,
 )
-from pseudorel.training.distributed import distributed_steps, world_size
 from pseudorel.training.examples import Examples
 
 #: Which label column each loss needs.
@@ -79,9 +80,8 @@ def train_bi_encoder(
     from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
-    from pseudorel.retrieval.models import resolve_model
-    from pseudorel.training.callbacks import TargetSetUpdater
-    from pseudorel.training.losses import LOSSES
+    from pseudorel.training.callbacks import TargetSetUpdater  # start-up: loads transformers
+    from pseudorel.training.losses import LOSSES  # start-up: loads torch
 
     settings = settings or TrainSettings()
     output = Path(output)

@@ -24,6 +24,12 @@ import numpy as np
 import pandas as pd
 
 from pseudorel.data.types import Document
+from pseudorel.fingerprints import corpus_digest, fingerprint, frame_digest, model_id
+from pseudorel.retrieval.embedding_store import encode_by_content
+from pseudorel.retrieval.encoding import encode_texts
+from pseudorel.retrieval.factory import dense_models
+from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
+from pseudorel.training._run import claim_output
 from pseudorel.training.embedding_student import EmbeddingStudentSettings, train_embedding_student
 from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
 
@@ -39,8 +45,6 @@ def distillation_texts(labels: pd.DataFrame, corpus: dict[str, Document], held_o
 def teacher_embeddings(teacher: str, queries: list[str], documents: list[str]) -> np.ndarray:
     """The expensive teacher's embeddings of ``queries`` then ``documents`` (from its per-text cache:
     the sampled pass encoded them already)."""
-    from pseudorel.retrieval.embedding_store import encode_by_content
-    from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
 
     model = load_bi_encoder(teacher)
     model_id = model_fingerprint(resolve_model(teacher))
@@ -66,10 +70,6 @@ def train_corpus_student(
     inputs is reused, another run's is replaced) and return what it learnt from and how fast it
     encodes documents here. ``teacher_spec`` is the expensive teacher's retriever spec
     (``dense:nomic``): its calibrated judgment of each pair is the label table's ``prob_dense_nomic``."""
-    from pseudorel.fingerprints import fingerprint, frame_digest, model_id
-    from pseudorel.labels.pipeline import corpus_digest
-    from pseudorel.retrieval.factory import dense_models
-    from pseudorel.training._run import claim_output
 
     if kind not in STUDENT_KINDS:
         raise ValueError(f"unknown student kind '{kind}' (use {' or '.join(STUDENT_KINDS)})")
@@ -104,9 +104,6 @@ def train_corpus_student(
 def corpus_pass_rate(model_path: str, corpus: dict[str, Document], sample: int = 256) -> float:
     """Documents/s the student encodes a seeded sample of the corpus at (no cache)."""
     import random
-
-    from pseudorel.retrieval.encoding import encode_texts
-    from pseudorel.retrieval.models import load_bi_encoder
 
     ids = random.Random(0).sample(sorted(corpus), min(sample, len(corpus)))
     texts = [corpus[d].full_text for d in ids]

@@ -24,9 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from pseudorel.data.types import Document
+from pseudorel.distributed import distributed_steps, world_size
 from pseudorel.errors import NoTrainingData
+from pseudorel.retrieval.models import resolve_model
 from pseudorel.training._run import base_arguments, finished_model, quiet_loading, save_with_card, train_resumable
-from pseudorel.training.distributed import distributed_steps, world_size
 from pseudorel.training.examples import ExampleSettings, build_examples
 
 
@@ -74,8 +75,6 @@ def train_cross_encoder(
     from datasets import Dataset
     from sentence_transformers import CrossEncoder
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
-
-    from pseudorel.retrieval.models import resolve_model
 
     settings = settings or CrossTrainSettings()
     output = Path(output)

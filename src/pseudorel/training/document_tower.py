@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from pseudorel.data.types import Document
+from pseudorel.retrieval.encoding import encode_texts
+from pseudorel.retrieval.models import model_fingerprint, resolve_model
 from pseudorel.training._run import finished_bi_encoder, save_with_card
 from pseudorel.training.frozen_index import IndexTargets, fit_against_index, split_held_out, use_bf16
 from pseudorel.training.query_tower import QueryTowerSettings, asymmetric_model, split_queries
@@ -90,9 +92,7 @@ def train_document_tower(
     ``query_settings``) on ``labels``; returns the saved asymmetric model."""
     import torch
 
-    from pseudorel.retrieval.encoding import encode_texts
-    from pseudorel.retrieval.models import model_fingerprint, resolve_model
-    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
+    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator  # start-up: loads sentence_transformers
 
     query_settings = query_settings or QueryTowerSettings()
     settings = settings or DocumentTowerSettings()

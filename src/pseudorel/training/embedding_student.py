@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pseudorel._io import bars
+from pseudorel.retrieval.models import resolve_model
 from pseudorel.training._run import (
     base_arguments,
     checkpoint_selection,
@@ -58,8 +59,6 @@ def student_model(base_model: str, texts: list[str], targets: np.ndarray, max_se
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize
 
-    from pseudorel.retrieval.models import resolve_model
-
     base = SentenceTransformer(resolve_model(base_model), device="cpu")
     base.max_seq_length = min(max_seq_length, base.max_seq_length)
     modules = [m for m in base.children() if type(m).__name__ != "Normalize"]
@@ -92,7 +91,7 @@ def train_embedding_student(
     from sentence_transformers.sentence_transformer.losses import MSELoss
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
-    from pseudorel.training.length_batches import LengthGroupedBatchSampler
+    from pseudorel.training.length_batches import LengthGroupedBatchSampler  # start-up: loads sentence_transformers
 
     settings = settings or EmbeddingStudentSettings()
     output = Path(output)

@@ -30,7 +30,7 @@ class PseudoLabelRankingEvaluator(BaseEvaluator):
         scale: float = 20.0,
     ):
         super().__init__()
-        from pseudorel.training.losses.corpus_distillation import teacher_targets
+        from pseudorel.training.losses.corpus_distillation import teacher_targets  # start-up: loads torch
 
         self.queries, self.k, self.normalize, self.scale = queries, k, normalize, scale
         self.documents = documents
@@ -41,7 +41,7 @@ class PseudoLabelRankingEvaluator(BaseEvaluator):
         import torch
         from torch.nn import functional as F
 
-        from pseudorel.training.losses.corpus_distillation import teacher_log_likelihood
+        from pseudorel.training.losses.corpus_distillation import teacher_log_likelihood  # start-up: loads torch
 
         with torch.inference_mode():
             q = model.encode(self.queries, task="query", convert_to_tensor=True, show_progress_bar=False).float()

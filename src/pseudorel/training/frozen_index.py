@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pseudorel._io import bars
+from pseudorel.distributed import distributed_steps, world_size
 from pseudorel.errors import NoTrainingData
 from pseudorel.training._run import base_arguments, checkpoint_selection, train_resumable
-from pseudorel.training.distributed import distributed_steps, world_size
 
 
 @dataclass
@@ -62,7 +62,7 @@ def corpus_index(model, model_id: str, corpus: dict, doc_ids: list[str]):
     (its document route), cached under ``model_id``."""
     import torch
 
-    from pseudorel.retrieval.encoding import encode_texts
+    from pseudorel.retrieval.encoding import encode_texts  # start-up: loads numpy
 
     texts = [corpus[d].full_text for d in doc_ids]
     return torch.from_numpy(encode_texts(model, texts, model_id, task="document"))
@@ -70,7 +70,7 @@ def corpus_index(model, model_id: str, corpus: dict, doc_ids: list[str]):
 
 def use_bf16(setting: bool | None) -> bool:
     """bf16 autocast as asked, or (``None``) where the CPU has native bf16 arithmetic."""
-    from pseudorel.retrieval.encoding import resolve_precision
+    from pseudorel.retrieval.batch import resolve_precision  # start-up: loads numpy
 
     return setting if setting is not None else resolve_precision("auto") == "bf16"
 
@@ -104,8 +104,11 @@ def fit_against_index(
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
-    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator
-    from pseudorel.training.losses.corpus_distillation import CorpusDistillationLoss, teacher_targets
+    from pseudorel.training.evaluators import PseudoLabelRankingEvaluator  # start-up: loads sentence_transformers
+    from pseudorel.training.losses.corpus_distillation import (  # start-up: loads torch
+        CorpusDistillationLoss,
+        teacher_targets,
+    )  # start-up: loads torch
 
     if not train.ids:
         raise NoTrainingData("no training texts: none carries a teacher signal")

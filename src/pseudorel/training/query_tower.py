@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pseudorel.data.types import Document
+from pseudorel.retrieval.models import model_fingerprint, resolve_model
 from pseudorel.training._run import finished_bi_encoder, save_with_card
 from pseudorel.training.augment import word_dropout_copies
 from pseudorel.training.frozen_index import IndexTargets, corpus_index, fit_against_index, split_held_out, use_bf16
@@ -100,8 +101,6 @@ def train_query_tower(
 ):
     """Train ``base_model``'s query tower on ``labels``; returns the saved asymmetric model."""
     from sentence_transformers import SentenceTransformer
-
-    from pseudorel.retrieval.models import model_fingerprint, resolve_model
 
     settings = settings or QueryTowerSettings()
     bf16 = use_bf16(settings.bf16)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pseudorel.rag.prompts import cited_positions
+from pseudorel.writeback.citations import cited_positions
 
 # a sentence: up to its end mark, with the citation marks that follow it ("... bones. [1]")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+(?:\s*\[[\d,\s]+\])*|[^.!?]+$")

@@ -10,10 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pseudorel._io import append_durably
-from pseudorel.serve.live import LiveIndex
-from pseudorel.serve.log import now
+from pseudorel.llm.factory import make_backend
+from pseudorel.system.live import LiveIndex
+from pseudorel.system.written_log import now
 from pseudorel.writeback.candidate import Candidate
 from pseudorel.writeback.gates import GateResult
+from pseudorel.writeback.gates.attribution import AttributionGate
+from pseudorel.writeback.gates.entailment import EntailmentGate
+from pseudorel.writeback.gates.nli import LLMEntailment
+from pseudorel.writeback.gates.novelty import MinHashIndex, NoveltyGate
 
 
 @dataclass
@@ -42,9 +47,6 @@ class Decision:
 
 def default_gates(index: LiveIndex, entail, entailment: float = 0.5, attribution: float = 0.5) -> list:
     """Entailment and attribution on ``entail`` (an NLI callable), novelty on the live corpus."""
-    from pseudorel.writeback.gates.attribution import AttributionGate
-    from pseudorel.writeback.gates.entailment import EntailmentGate
-    from pseudorel.writeback.gates.novelty import MinHashIndex, NoveltyGate
 
     minhash = MinHashIndex(index.current.system.corpus)
     return [
@@ -96,8 +98,6 @@ class WriteBack:
 def gated_writer(index, llm: str, llm_model: str = "default", gated: bool = True):
     """The write-back of ``index``: the LLM as NLI for entailment and attribution, novelty on the
     corpus; decisions logged to ``<state>/decisions.jsonl``, LLM answers cached beside it."""
-    from pseudorel.llm.factory import make_backend
-    from pseudorel.writeback.gates.nli import LLMEntailment
 
     backend = make_backend(llm, index.log.folder / "llm-cache.sqlite", model=llm_model)
     return WriteBack(index, default_gates(index, LLMEntailment(backend)), index.log.folder / "decisions.jsonl", gated)

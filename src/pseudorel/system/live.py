@@ -15,10 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from pseudorel.data import load_dataset
 from pseudorel.data.types import Document, Run
 from pseudorel.errors import UsageError
-from pseudorel.serve.log import WrittenLog, live_documents
+from pseudorel.retrieval.bm25 import BM25Retriever
+from pseudorel.retrieval.factory import parse_spec
 from pseudorel.system.search import SearchSystem
+from pseudorel.system.spec import FirstStage, SystemSpec
+from pseudorel.system.written_log import WrittenLog, live_documents
 
 WRITTEN_PREFIX = "wb:"  # the ids of written-back documents, so evaluation can tell them apart
 
@@ -84,7 +88,6 @@ class LiveIndex:
         return self.log.stamp()
 
     def _build(self) -> Snapshot:
-        from pseudorel.retrieval.bm25 import BM25Retriever
 
         stamp = self._stamp()
         records = self.log.records()
@@ -176,9 +179,6 @@ def build_live_index(system: Path | None, dataset: str | None, retriever: str, s
         return LiveIndex(SearchSystem.load(system), state or system / "written")
     if state is None:
         raise UsageError("--dataset needs --state (the folder for written-back documents)")
-    from pseudorel.data import load_dataset
-    from pseudorel.retrieval.factory import parse_spec
-    from pseudorel.system.spec import FirstStage, SystemSpec
 
     kind, model = parse_spec(retriever)
     if kind == "dense":

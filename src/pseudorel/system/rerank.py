@@ -15,7 +15,7 @@ def cross_encoder_scores(
 ) -> Run:
     """The cross-encoder's raw score for each query's top ``depth`` documents of ``run``;
     ``model`` is a folder or a loaded :class:`CrossEncoderTeacher`."""
-    from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
+    from pseudorel.teachers.cross_encoder import CrossEncoderTeacher  # start-up: loads numpy
 
     teacher = model if isinstance(model, CrossEncoderTeacher) else CrossEncoderTeacher(model)
     pairs = [(qid, d) for qid, docs in _ranked(run).items() for d in docs[:depth]]
