@@ -82,7 +82,7 @@ def test_bad_retriever_and_missing_dataset(monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "tiny", "--retriever", "splade")
     assert code == 2 and "unknown retriever 'splade'" in err
     code, _, err = run_cli(monkeypatch, capsys, "evaluate", "--dataset", "nowhere")
-    assert code == 2 and "not a downloadable BEIR dataset" in err
+    assert code == 2 and "not a downloadable dataset" in err
 
 
 def test_existing_output_survives_failed_run(monkeypatch, capsys, tmp_path):
