@@ -225,13 +225,13 @@ class TowerExperiments:
         }
         self.results.setdefault(name, {})[f"adapt_command{grid}"] = {
             "learning_rate_selection": cards["retriever"].get("learning_rate_selection"),
-            "metrics": report["evaluation"]["retriever"],
+            "metrics": report.evaluation["retriever"],
             "time_budget_minutes": minutes,
-            "stage_seconds": report["seconds"],
-            "queries": report["queries"],
-            "examples": report["examples"],
+            "stage_seconds": report.seconds,
+            "queries": report.queries,
+            "examples": report.examples,
             "retriever_tower": settings.retriever_tower,
-            "reranker_bm25_top100": report["evaluation"].get("bm25+reranker"),
+            "reranker_bm25_top100": report.evaluation.get("bm25+reranker"),
             "steps": {s: f"{c['steps_done']}/{c['steps']}" for s, c in cards.items()},
         }
         self.save()

@@ -176,23 +176,23 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
                 key: round(sum(evaluations[key].column("nDCG@10")[q] for q in ids) / len(ids), 4)
                 for key in ("hybrid_zero_shot", "teacher_full", "bm25_student", "system")
             }
-    teacher_pass = report.get("teacher_pass")
-    student = report["student"]
+    teacher_pass = report.teacher_pass
+    student = report.student
     # the student's training time as its card records it (a rerun reuses the finished student)
     train_s = json.loads((out / "student" / "pseudorel.json").read_text()).get("train_seconds") or 0.0
     return {
         "documents": len(data.corpus),
-        "teacher_choice": report["teacher"],
+        "teacher_choice": report.teacher,
         "teacher_pass": teacher_pass,
         "student": student,
-        "queries": report["queries"],
-        "held_out_queries": report["held_out_queries"],
-        "shipped": report["system"]["shipped"],
-        "student_shipped": "student" in report["system"]["shipped"],
-        "dropped": report["system"]["dropped"],
-        "decisions": report["system"]["decisions"],
+        "queries": report.queries,
+        "held_out_queries": report.held_out_queries,
+        "shipped": report.system.shipped,
+        "student_shipped": "student" in report.system.shipped,
+        "dropped": report.system.dropped,
+        "decisions": report.system.decisions,
         "seconds": {
-            **report["seconds"],
+            **report.seconds,
             "adapt": round(adapt_s, 1),
             "test_evaluation": round(time.perf_counter() - start, 1),
         },

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA
 
-from pseudorel.adapt import AdaptSettings, evaluate_students
 from pseudorel.data import load_beir
+from pseudorel.evaluation.adapted import evaluate_students
 from pseudorel.report import build_report
 
 CACHE = Path(__file__).parent / "cache" / "system"
@@ -35,7 +35,7 @@ def main() -> None:
         collection = folder.split("+")[0]
         test = load_beir(SHARED_DATA / collection, splits=["test"])
         # reranker=None: BM25 >> reranker is left out of the report's table (the guard dropped it)
-        evaluate_students(test, CACHE / folder, "test", AdaptSettings(reranker=None))
+        evaluate_students(test, CACHE / folder, "test", reranker=False)
         html = build_report(CACHE / folder, RESULTS / f"report_{collection}.html")
         png = html.with_suffix(".png")
         chromium = shutil.which("chromium") or "chromium"

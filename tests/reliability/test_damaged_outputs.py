@@ -24,20 +24,20 @@ def test_adapt_remakes_what_does_not_load(tmp_path, tiny_dataset_path, tiny_mode
     out = tmp_path / "out"
     settings = _settings(tiny_model_path, reranker=None)
     first = adapt(ds.corpus, out, queries, settings)
-    assert "reused" not in first and first["label_stats"]
+    assert not first.reused and first.label_stats
     target = out / damage
     target.write_bytes(target.read_bytes()[: max(1, target.stat().st_size // 3)])
     again = adapt(ds.corpus, out, queries, settings)
-    reused = set(again.get("reused", []))
+    reused = set(again.reused)
     expected = {
         "stages.json": set(),
         "labels.parquet": {"queries"},
         "retriever/query_0_Transformer/model.safetensors": {"queries", "labels"},
     }
     assert reused == expected[damage]
-    assert again["label_stats"]  # a reused stage's report still says what it did
+    assert again.label_stats  # a reused stage's report still says what it did
     if "labels" in reused:
-        assert again["label_stats"] == json.loads(json.dumps(first["label_stats"], default=str))
+        assert again.label_stats == json.loads(json.dumps(first.label_stats, default=str))
     assert json.loads((out / "report.json").read_text())["system"]["shipped"]
 
 

@@ -61,18 +61,18 @@ def test_adapt_redoes_stages_whose_settings_changed(tmp_path, tiny_dataset_path,
     out = tmp_path / "out"
     first = adapt(ds.corpus, out, unlabeled, _settings(tiny_model_path))
     card = json.loads((out / "retriever" / "pseudorel.json").read_text())
-    assert first["queries"]["synthetic"] == 10 and "reranker" in [d["part"] for d in first["system"]["decisions"]]
+    assert first.queries["synthetic"] == 10 and "reranker" in [d["part"] for d in first.system.decisions]
 
     changed = _settings(tiny_model_path, synthetic_kinds=("title", "ict"), reranker=None)
     second = adapt(ds.corpus, out, unlabeled, changed)
-    assert second["queries"]["synthetic"] > 10  # the ict queries were made, not the old file reused
-    assert "labels" not in second.get("reused", [])  # labels recomputed for the new queries
+    assert second.queries["synthetic"] > 10  # the ict queries were made, not the old file reused
+    assert "labels" not in second.reused  # labels recomputed for the new queries
     assert json.loads((out / "retriever" / "pseudorel.json").read_text())["fingerprint"] != card["fingerprint"]
-    assert "reranker" not in [d["part"] for d in second["system"]["decisions"]] and "reranker_pairs" not in second
+    assert "reranker" not in [d["part"] for d in second.system.decisions] and second.reranker_pairs is None
     assert json.loads((out / "system.json").read_text())["reranker"] is None
 
     third = adapt(ds.corpus, out, unlabeled, changed)  # nothing changed: every stage reused
-    assert "labels" in third["reused"] and third["seconds"]["retriever"] < 5
+    assert "labels" in third.reused and third.seconds["retriever"] < 5
 
 
 @pytest.mark.fault(
@@ -170,10 +170,10 @@ def test_adapt_relabels_when_a_teacher_models_files_change(tmp_path, tiny_datase
     unlabeled = [Query(q, t) for q, t in ds.queries.items()]
     settings = _settings(tiny_model_path, labels=LabelSettings(retrievers=("bm25", f"dense:{teacher}")), reranker=None)
     out = tmp_path / "out"
-    assert "labels" not in adapt(ds.corpus, out, unlabeled, settings).get("reused", [])
-    assert "labels" in adapt(ds.corpus, out, unlabeled, settings)["reused"]  # same teacher: reused
+    assert "labels" not in adapt(ds.corpus, out, unlabeled, settings).reused
+    assert "labels" in adapt(ds.corpus, out, unlabeled, settings).reused  # same teacher: reused
     retrain_in_place(teacher)
-    assert "labels" not in adapt(ds.corpus, out, unlabeled, settings).get("reused", [])
+    assert "labels" not in adapt(ds.corpus, out, unlabeled, settings).reused
 
 
 def test_teacher_ids_follow_the_length_a_nomic_model_reads(tmp_path, monkeypatch):

@@ -31,6 +31,18 @@ from pseudorel.teachers.combine import combine_probs, select_for_judging
 from pseudorel.teachers.cross_encoder import CrossEncoderTeacher
 from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
 from pseudorel.teachers.query_likelihood import QLSettings
+from pseudorel.teachers.registry import (
+    COMBINED,
+    CROSS_ENCODER,
+    FUSION,
+    LLM_JUDGE,
+    QUERY_LIKELIHOOD,
+    SOURCE,
+    TEACHERS,
+    prob_column,
+    score_column,
+    teacher_of,
+)
 from pseudorel.teachers.source_doc import source_doc_probs
 
 logger = logging.getLogger("pseudorel")
@@ -135,22 +147,23 @@ def cheap_labels(
         if settings.teacher_mode == SAMPLED:  # the sampled synthetic queries calibrate (no extra teacher pairs)
             calib_mask = (frame["query_source"] != "log").to_numpy()
         positives = frame["is_source_doc"].to_numpy(dtype=int)
-        frame = frame.rename(columns={"fused_score": "score_fusion"})  # the fusion teacher (MiningSettings.fusion)
-        frame["prob_fusion"] = _calibrated(
-            frame["score_fusion"].to_numpy(), calib_mask, positives, settings.calibration
-        )
-        frame["prob_source"] = source_doc_probs(frame)
-        for column in [c for c in frame.columns if c.startswith("score_dense_")]:  # sampled: each expensive model alone
-            frame["prob_" + column.removeprefix("score_")] = _calibrated(
-                frame[column].to_numpy(), calib_mask, positives, settings.calibration
-            )
+
+        def calibrate(name: str) -> None:
+            scores = frame[score_column(name)].to_numpy()
+            frame[prob_column(name)] = _calibrated(scores, calib_mask, positives, settings.calibration)
+
+        frame = frame.rename(columns={"fused_score": score_column(FUSION.name)})  # fused as MiningSettings says
+        calibrate(FUSION.name)
+        frame[SOURCE.column] = source_doc_probs(frame)
+        for column in [c for c in frame.columns if c.startswith(score_column("dense_"))]:  # sampled mode
+            calibrate(teacher_of(column))  # each expensive model alone
         if settings.cross_encoder:
             teacher = CrossEncoderTeacher(settings.cross_encoder)
             passages = [corpus[d].full_text for d in frame["doc_id"]]
-            frame["score_ce"] = teacher.score(
+            frame[score_column(CROSS_ENCODER.name)] = teacher.score(
                 frame["query_text"].tolist(), passages, progress=progress, executor=executor
             )
-            frame["prob_ce"] = _calibrated(frame["score_ce"].to_numpy(), calib_mask, positives, settings.calibration)
+            calibrate(CROSS_ENCODER.name)
         return frame
 
     frame = cache.get_or_compute("cheap", key, compute)
@@ -207,10 +220,9 @@ def label_pairs(
     cache = StageCache(workdir)
     cheap = cheap_labels(corpus, queries, settings, cache, progress=progress, executor=executor)
     frame = cheap[~cheap["calibration_only"]].drop(columns="calibration_only").reset_index(drop=True)
-    teachers = {"fusion": frame["prob_fusion"].to_numpy(), "source": frame["prob_source"].to_numpy()}
-    if "prob_ce" in frame:
-        teachers["ce"] = frame["prob_ce"].to_numpy()
-    frame["prob_cheap"] = combine_probs(teachers)
+    cheap_teachers = [t for t in TEACHERS.values() if t.cost != "budgeted" and t.column in frame]
+    teachers = {t.name: frame[t.column].to_numpy() for t in cheap_teachers}
+    frame[prob_column(COMBINED)] = combine_probs(teachers)
     stats: dict = {
         "pairs": len(frame),
         "queries": int(frame["query_id"].nunique()),
@@ -220,17 +232,17 @@ def label_pairs(
         stats["teacher_pass"] = cheap.attrs.get("teacher_pass")
     if backend is not None and settings.llm_budget > 0:
         indices = select_for_judging(
-            frame["prob_cheap"].to_numpy(), settings.llm_budget, settings.llm_select, settings.seed
+            frame[prob_column(COMBINED)].to_numpy(), settings.llm_budget, settings.llm_select, settings.seed
         )
         judge = LLMJudge(backend, settings.judge)
         judge.check()  # an unreachable or broken server fails here, not after hours of failed pairs
         probs, errors, stats["llm"] = judge_pairs(frame, corpus, judge, indices, settings.llm_seconds, progress)
-        frame["prob_llm"] = probs
+        frame[LLM_JUDGE.column] = probs
         frame["llm_error"] = errors
-        teachers["llm"] = probs
+        teachers[LLM_JUDGE.name] = probs
     if scorer is not None and settings.ql_budget > 0:
         frame, stats["query_likelihood"] = query_likelihood_labels(frame, corpus, scorer, settings, workdir, progress)
-        teachers["ql"] = frame["prob_ql"].to_numpy()
-    weights = {"llm": settings.llm_weight * (len(teachers) - 1)} if "llm" in teachers else None
+        teachers[QUERY_LIKELIHOOD.name] = frame[QUERY_LIKELIHOOD.column].to_numpy()
+    weights = {LLM_JUDGE.name: settings.llm_weight * (len(teachers) - 1)} if LLM_JUDGE.name in teachers else None
     frame["label"] = combine_probs(teachers, weights)
     return frame, stats

@@ -15,6 +15,7 @@ from pseudorel.data.types import Document
 from pseudorel.llm.backend import ResponseCache
 from pseudorel.teachers.calibration import PlattCalibrator
 from pseudorel.teachers.query_likelihood import QueryLikelihoodTeacher
+from pseudorel.teachers.registry import QUERY_LIKELIHOOD, score_column
 
 logger = logging.getLogger("pseudorel")
 
@@ -72,4 +73,4 @@ def query_likelihood_labels(
         "failed_or_unscored": int(len(rows) - done.sum()),
         "seconds": round(time.perf_counter() - start, 1),
     }
-    return frame.assign(score_ql=raw, prob_ql=prob), stats
+    return frame.assign(**{score_column(QUERY_LIKELIHOOD.name): raw, QUERY_LIKELIHOOD.column: prob}), stats

@@ -28,6 +28,7 @@ from pseudorel.retrieval.embedding_store import encode_by_content
 from pseudorel.retrieval.factory import dense_models
 from pseudorel.retrieval.fusion import fuse
 from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
+from pseudorel.teachers.registry import score_column
 
 logger = logging.getLogger("pseudorel")
 
@@ -129,7 +130,7 @@ def sampled_candidates(
         name = spec.replace(":", "_")
         start, encoded = time.perf_counter(), {}
         scores = pair_scores(spec, corpus, frame, progress, executor, encoded)
-        frame[f"score_{name}"] = scores
+        frame[score_column(name)] = scores
         runs[name] = {}
         for qid, doc_id, score in zip(frame["query_id"], frame["doc_id"], scores, strict=True):
             runs[name].setdefault(qid, {})[doc_id] = float(score)

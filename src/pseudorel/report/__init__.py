@@ -20,6 +20,9 @@ from pseudorel.labels.store import load_labels
 from pseudorel.report import checks, figures
 from pseudorel.report.evaluation import evaluation_section, headline, load_evaluation
 from pseudorel.report.html import Markup, esc, figure, page, section, table
+from pseudorel.report.run_report import FILE, RunReport, SystemChoice
+from pseudorel.teachers.registry import COMBINED, LLM_JUDGE, SOURCE, prob_column, teacher_of
+from pseudorel.teachers.registry import teacher_columns as prob_columns
 
 STUDENTS = {
     "retriever": "adapted dense retriever",
@@ -31,12 +34,8 @@ STUDENTS = {
 def build_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
     """Write ``output`` (default ``RUN_DIR/report.html``) atomically; returns its path."""
     run_dir = Path(run_dir)
-    report_path = run_dir / "report.json"
-    if not report_path.is_file():
-        raise InputError(run_dir, "not an adapt output folder (no report.json)")
-    report = _json(report_path)
-    if not isinstance(report, dict):
-        raise InputError(report_path, f"not the report adapt writes (a JSON object), but a {type(report).__name__}")
+    report = RunReport.load(run_dir)
+    report_path = run_dir / FILE
     output = Path(output) if output else run_dir / "report.html"
     try:
         html = render(run_dir, report)
@@ -50,17 +49,15 @@ def build_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
     return output
 
 
-def render(run_dir: Path, report: dict) -> str:
+def render(run_dir: Path, report: RunReport) -> str:
     labels = _labels(run_dir)
     cards = {name: _card(run_dir / folder) for folder, name in STUDENTS.items()}
     cards = {name: card for name, card in cards.items() if card}
-    decisions = report.get("system", {}).get("decisions", [])
-    teacher_columns = (
-        [] if labels is None else [c for c in labels.columns if c.startswith("prob_") and c != "prob_cheap"]
-    )
+    decisions = report.system.decisions if report.system else []
+    teacher_columns = [] if labels is None else prob_columns(labels)
     warnings = checks.student_warnings(cards) + checks.guard_warnings(decisions)
     if labels is not None:
-        warnings += checks.teacher_warnings(labels, [c for c in teacher_columns if c != "prob_source"])
+        warnings += checks.teacher_warnings(labels, [c for c in teacher_columns if c != SOURCE.column])
 
     saved = load_evaluation(run_dir / "evaluation")
     scores = headline(saved) if saved else None
@@ -78,19 +75,18 @@ def render(run_dir: Path, report: dict) -> str:
     return page("pseudorel adapt report", sections, subtitle=str(run_dir))
 
 
-def _summary(report: dict, warnings: list[str], scores: tuple[float, float] | None) -> str:
-    system = report.get("system", {})
-    body = f"<p>Shipped system: <b>{esc(system.get('shipped', 'n/a'))}</b>.</p>"
+def _summary(report: RunReport, warnings: list[str], scores: tuple[float, float] | None) -> str:
+    system = report.system or SystemChoice()
+    body = f"<p>Shipped system: <b>{esc(system.shipped)}</b>.</p>"
     if scores:
         shipped, baseline = scores
         body += (
             f"<p>On the test qrels (read for this report only): nDCG@10 <b>{shipped:.4f}</b> against "
             f"{baseline:.4f} for the zero-shot hybrid ({shipped - baseline:+.4f}).</p>"
         )
-    dropped = system.get("dropped") or []
-    body += f"<p>Dropped by the no-harm guard: {esc(', '.join(dropped) or 'nothing')}.</p>"
-    if report.get("reranker_skipped"):
-        body += f"<p>Reranker not trained: {esc(report['reranker_skipped'])}.</p>"
+    body += f"<p>Dropped by the no-harm guard: {esc(', '.join(system.dropped) or 'nothing')}.</p>"
+    if report.reranker_skipped:
+        body += f"<p>Reranker not trained: {esc(report.reranker_skipped)}.</p>"
     if warnings:
         body += "".join(f'<div class="warning">⚠ {esc(w)}</div>' for w in warnings)
     else:
@@ -98,37 +94,36 @@ def _summary(report: dict, warnings: list[str], scores: tuple[float, float] | No
     return body
 
 
-def _run(run_dir: Path, report: dict, cards: dict) -> str:
+def _run(run_dir: Path, report: RunReport, cards: dict) -> str:
     body = ""
-    if report.get("command"):
-        body += f"<p>Command: <code>{esc(report['command'])}</code></p>"
-    teacher = report.get("teacher")
+    if report.command:
+        body += f"<p>Command: <code>{esc(report.command)}</code></p>"
+    teacher = report.teacher
     if teacher:
         mode = teacher.get("mode", "full")
         body += f"<p>Teacher: {esc(', '.join(teacher['retrievers']))}, {esc(mode)} mode ({esc(teacher['reason'])}).</p>"
-    passed = report.get("teacher_pass")
+    passed = report.teacher_pass
     if passed:
         body += (
             f"<p>The sampled teacher read {passed['pairs']} pairs of {passed['queries']} queries: "
             f"{passed['documents_read']} documents.</p>"
         )
-    if report.get("student"):
-        s = report["student"]
+    if report.student:
+        s = report.student
         body += (
             f"<p>Student: distilled from {esc(s['teacher'])} on {s['queries']} queries and {s['documents']} "
             f"documents; it encodes {s['docs_per_second']} documents/s here.</p>"
         )
-    q = report.get("queries", {})
-    sizes = [[k, v] for k, v in q.items()] + [["held-out queries (guard)", report.get("held_out_queries", 0)]]
-    stats = report.get("label_stats") or {}
+    sizes = [[k, v] for k, v in report.queries.items()] + [["held-out queries (guard)", report.held_out_queries]]
+    stats = report.label_stats or {}
     if "pairs" in stats:
         sizes.append(["labelled pairs", stats["pairs"]])
     body += "<h3>Data</h3>" + table(["what", "count"], sizes)
-    body += "<h3>Stage times</h3>" + table(["stage", "seconds"], [[k, v] for k, v in report.get("seconds", {}).items()])
-    if report.get("reused"):
-        reused = ", ".join(report["reused"])
+    body += "<h3>Stage times</h3>" + table(["stage", "seconds"], [[k, v] for k, v in report.seconds.items()])
+    if report.reused:
+        reused = ", ".join(report.reused)
         body += f"<p>Reused from an earlier run with the same inputs (their times: loading): {esc(reused)}.</p>"
-    passes = report.get("corpus_passes") or {}
+    passes = report.corpus_passes or {}
     if passes:
         rows = [
             [model, p["documents"], p.get("backend"), p["estimate_s"], p.get("encoded"), p.get("actual_s")]
@@ -146,41 +141,45 @@ def _run(run_dir: Path, report: dict, cards: dict) -> str:
     if (run_dir / "system.json").is_file():
         models.append(["system (pseudorel search --system)", Markup(f"<code>{esc(run_dir)}</code>")])
     body += "<h3>Models</h3>" + table(["part", "where"], models)
-    settings = report.get("settings", {})
-    body += "<details><summary>All settings</summary><pre>" + esc(json.dumps(settings, indent=1)) + "</pre></details>"
+    body += (
+        "<details><summary>All settings</summary><pre>"
+        + esc(json.dumps(report.settings, indent=1))
+        + "</pre></details>"
+    )
     return body
 
 
-def _labels_section(report: dict, labels, columns: list[str]) -> str:
+def _labels_section(report: RunReport, labels, columns: list[str]) -> str:
 
     if labels is None:
         return "<p>No label table (labels.parquet) in this folder.</p>"
     by_source = labels.drop_duplicates("query_id")["query_source"].value_counts()
     body = table(["query source", "queries"], [[k, int(v)] for k, v in by_source.items()])
-    names = ", ".join(c.removeprefix("prob_") for c in columns)
+    names = ", ".join(teacher_of(c) for c in columns)
     body += f"<p>{len(labels)} (query, document) pairs; teachers: {esc(names)}.</p>"
     if columns:
         body += figure(figures.teacher_histograms(labels, columns), "Each teacher's probabilities (log scale)")
-        agreement = checks.teacher_agreement(labels, [c for c in columns if c != "prob_source"])
+        agreement = checks.teacher_agreement(labels, [c for c in columns if c != SOURCE.column])
         if agreement:
             body += "<h3>Teacher agreement</h3>" + table(
                 ["teacher", "teacher", "rank correlation"], [[a, b, rho] for (a, b), rho in agreement.items()]
             )
         body += figure(
-            figures.calibration_curves(labels, [c for c in columns if c != "prob_source"]),
+            figures.calibration_curves(labels, [c for c in columns if c != SOURCE.column]),
             "Calibration on synthetic queries: their source document is the only label-free positive",
         )
-    llm = (report.get("label_stats") or {}).get("llm")
+    llm = (report.label_stats or {}).get("llm")
     if llm:
         body += "<h3>LLM budget</h3>" + table(["what", "value"], [[k, v] for k, v in llm.items()])
-        if "prob_llm" in labels and "prob_cheap" in labels:
-            judged = labels[labels["prob_llm"].notna()]
-            mean = judged["prob_cheap"].mean()
+        combined = prob_column(COMBINED)
+        if LLM_JUDGE.column in labels and combined in labels:
+            judged = labels[labels[LLM_JUDGE.column].notna()]
+            mean = judged[combined].mean()
             body += (
                 f"<p>Judged pairs' mean cheap-teacher probability: {mean:.3f} "
                 "(pairs near 0.5 are the uncertain ones the budget targets).</p>"
             )
-    ql = (report.get("label_stats") or {}).get("query_likelihood")
+    ql = (report.label_stats or {}).get("query_likelihood")
     if ql:
         body += "<h3>Query-likelihood budget</h3>" + table(["what", "value"], [[k, v] for k, v in ql.items()])
     return body
@@ -211,7 +210,7 @@ def _training(cards: dict) -> str:
     return body
 
 
-def _guard(report: dict, decisions: list[dict]) -> str:
+def _guard(report: RunReport, decisions: list[dict]) -> str:
     if not decisions:
         return "<p>The guard made no decisions (no system stage in this run).</p>"
     rows = [
@@ -229,7 +228,7 @@ def _guard(report: dict, decisions: list[dict]) -> str:
         "say it beats what it replaces.</p>"
     )
     body = intro + table(["part", "candidate", "against", "decision", "why"], rows)
-    rounds = report.get("refresh") or []
+    rounds = report.refresh or []
     if rounds:
         body += "<h3>Refresh rounds</h3>" + table(
             ["round", "ran", "what"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pseudorel.teachers.registry import teacher_of
+
 DISAGREEMENT = 0.3  # rank correlation between two teachers below this: they disagree
 CONFIDENT = 0.5
 
@@ -40,7 +42,7 @@ def teacher_warnings(frame: pd.DataFrame, columns: list[str]) -> list[str]:
         values = frame[column].dropna()
         if len(values) and values.max() < CONFIDENT:
             out.append(
-                f"Teacher '{column.removeprefix('prob_')}' gives no pair a probability of {CONFIDENT} or more: "
+                f"Teacher '{teacher_of(column)}' gives no pair a probability of {CONFIDENT} or more: "
                 "its calibration found no confident positives, so it cannot say what is relevant."
             )
     agreement = teacher_agreement(frame, columns)
@@ -61,7 +63,7 @@ def teacher_agreement(frame: pd.DataFrame, columns: list[str]) -> dict[tuple[str
             both = frame[[a, b]].dropna()
             if len(both) >= 20 and both[a].nunique() > 1 and both[b].nunique() > 1:
                 rho = both[a].rank().corr(both[b].rank())
-                out[(a.removeprefix("prob_"), b.removeprefix("prob_"))] = float(rho)
+                out[(teacher_of(a), teacher_of(b))] = float(rho)
     return out
 
 

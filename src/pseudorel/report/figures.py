@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pseudorel.teachers.registry import teacher_of
+
 
 def _plt():
     import matplotlib
@@ -21,7 +23,7 @@ def teacher_histograms(frame: pd.DataFrame, columns: list[str]):
     for ax, column in zip(axes[0], columns, strict=True):
         values = frame[column].dropna().to_numpy()
         ax.hist(values, bins=20, range=(0, 1), color="#4c72b0")
-        ax.set_title(f"{column.removeprefix('prob_')} ({len(values)} pairs)", fontsize=9)
+        ax.set_title(f"{teacher_of(column)} ({len(values)} pairs)", fontsize=9)
         ax.set_xlabel("probability of relevance")
         ax.set_ylabel("pairs")
         ax.set_yscale("log")
@@ -43,7 +45,7 @@ def calibration_curves(frame: pd.DataFrame, columns: list[str], bins: int = 10):
         which = np.clip(np.digitize(rows[column], edges) - 1, 0, bins - 1)
         share = pd.Series(rows["is_source_doc"].astype(float).to_numpy()).groupby(which).mean()
         mid = pd.Series(rows[column].to_numpy()).groupby(which).mean()
-        ax.plot(mid, share, marker="o", label=column.removeprefix("prob_"))
+        ax.plot(mid, share, marker="o", label=teacher_of(column))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
     ax.set_xlabel("teacher probability (bin mean)")
     ax.set_ylabel("share that is the source document")

@@ -39,6 +39,7 @@ import pandas as pd
 from pseudorel.data.types import Run
 from pseudorel.significance import paired_test
 from pseudorel.teachers.combine import combine_probs
+from pseudorel.teachers.registry import LLM_JUDGE, TEACHERS
 
 
 @dataclass(frozen=True)
@@ -77,23 +78,18 @@ def held_out_query_ids(labels: pd.DataFrame, settings: GuardSettings) -> list[st
     return sorted(rng.sample(real, n_real) + rng.sample(synthetic, n_syn))
 
 
-#: the teachers that read (or rank) a pair; the source-document teacher is left out on purpose
-READING_TEACHERS = ("prob_fusion", "prob_ce", "prob_ql")
-#: the teachers that read each (query, document) pair itself: only they can judge a reranker
-PAIR_READERS = ("prob_ce", "prob_ql", "prob_llm")
-
-
 def relevance_gains(labels: pd.DataFrame) -> np.ndarray:
     """Per pair: the reading teachers' probabilities combined as the label pipeline combines them
     (the LLM judge weighted as all the others together), without the source-document teacher."""
 
-    teachers = {c: labels[c].to_numpy(dtype=float) for c in READING_TEACHERS if c in labels}
+    reading = [t.column for t in TEACHERS.values() if t.judges_relevance and t != LLM_JUDGE]
+    teachers = {c: labels[c].to_numpy(dtype=float) for c in reading if c in labels}
     if not teachers:  # a table made elsewhere: only its combined label is known
         return labels["label"].to_numpy(dtype=float)
     weights = None
-    if "prob_llm" in labels:
-        weights = {"prob_llm": float(len(teachers))}
-        teachers["prob_llm"] = labels["prob_llm"].to_numpy(dtype=float)
+    if LLM_JUDGE.column in labels:
+        weights = {LLM_JUDGE.column: float(len(teachers))}
+        teachers[LLM_JUDGE.column] = labels[LLM_JUDGE.column].to_numpy(dtype=float)
     return combine_probs(teachers, weights)
 
 

@@ -29,6 +29,7 @@ from pseudorel.retrieval.embedding_store import encode_by_content
 from pseudorel.retrieval.encoding import encode_texts
 from pseudorel.retrieval.factory import dense_models
 from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
+from pseudorel.teachers.registry import prob_column
 from pseudorel.training._run import claim_output
 from pseudorel.training.embedding_student import EmbeddingStudentSettings, train_embedding_student
 from pseudorel.training.query_tower import QueryTowerSettings, train_query_tower
@@ -92,7 +93,7 @@ def train_corpus_student(
         targets = teacher_embeddings(teacher, queries, documents)
         train_embedding_student(base_model, queries + documents, targets, output, settings, card)
     else:
-        column = "prob_" + teacher_spec.replace(":", "_")
+        column = prob_column(teacher_spec.replace(":", "_"))
         if column not in labels:
             raise ValueError(f"the label table has no {column}: it was not labelled in sampled mode by {teacher_spec}")
         train = labels[~labels["query_id"].isin(set(held_out))]

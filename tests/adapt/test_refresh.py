@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from pseudorel import refresh
-from pseudorel.adapt import AdaptSettings, adapt
+from pseudorel.adapt import AdaptSettings, adapt, refresh
 from pseudorel.data import load_beir
 from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.labels.store import load_labels
@@ -41,7 +40,7 @@ def test_a_round_runs_when_the_guard_keeps_the_retriever(tmp_path, tiny, tiny_mo
     corpus, queries = tiny
     out = tmp_path / "out"
     report = adapt(corpus, out, queries, _settings(tiny_model_path))
-    assert report["refresh"][0]["ran"] and report["refresh"][0]["retriever"] == "round2/retriever"
+    assert report.refresh[0]["ran"] and report.refresh[0]["retriever"] == "round2/retriever"
     assert (out / "round2" / "retriever" / "modules.json").is_file()
     relabelled = load_labels(out / "round2" / "labels.parquet")
     assert any(str(out / "retriever") in c for c in relabelled.columns if c.startswith("rank_"))  # it joined
@@ -50,14 +49,14 @@ def test_a_round_runs_when_the_guard_keeps_the_retriever(tmp_path, tiny, tiny_mo
     stages = json.loads((out / "stages.json").read_text())
     again = adapt(corpus, out, queries, _settings(tiny_model_path))  # the round's labels are reused
     assert json.loads((out / "stages.json").read_text())["labels round 2"] == stages["labels round 2"]
-    assert again["refresh"] == report["refresh"]
+    assert again.refresh == report.refresh
 
 
 def test_no_round_when_the_guard_drops_the_retriever(tmp_path, tiny, tiny_model_path, monkeypatch):
     monkeypatch.setattr(refresh, "tower_kept", lambda *a: (False, "not better, dropped"))
     corpus, queries = tiny
     report = adapt(corpus, tmp_path / "out", queries, _settings(tiny_model_path))
-    assert report["refresh"] == [
+    assert report.refresh == [
         {"round": 2, "ran": False, "reason": "round 1's retriever was not kept: not better, dropped"}
     ]
     assert not (tmp_path / "out" / "round2").exists()
@@ -97,7 +96,7 @@ def test_no_reranker_without_a_teacher_that_reads(tmp_path, tiny, tiny_model_pat
     corpus, queries = tiny
     settings = replace(_settings(tiny_model_path), reranker=CrossTrainSettings(bf16=False), refresh_rounds=0)
     report = adapt(corpus, tmp_path / "out", queries, settings)
-    assert "no teacher that reads the documents" in report["reranker_skipped"]
+    assert "no teacher that reads the documents" in report.reranker_skipped
     assert not (tmp_path / "out" / "reranker").exists()
-    assert "reranker" not in [d["part"] for d in report["system"]["decisions"]]
+    assert "reranker" not in [d["part"] for d in report.system.decisions]
     assert "Reranker not trained" in (tmp_path / "out" / "report.html").read_text()

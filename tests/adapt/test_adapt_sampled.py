@@ -36,10 +36,10 @@ def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
     unlabeled = [Query(q, t) for q, t in ds.queries.items()]
     out = tmp_path / "out"
     report = adapt(ds.corpus, out, unlabeled, _sampled(settings), evaluation=ds)
-    assert report["teacher"]["mode"] == "sampled"
-    assert report["teacher_pass"]["pairs"] <= 60 and report["label_stats"]["teacher_pass"] == report["teacher_pass"]
-    assert report["refresh"][0]["ran"] is False
-    student = report["student"]
+    assert report.teacher["mode"] == "sampled"
+    assert report.teacher_pass["pairs"] <= 60 and report.label_stats["teacher_pass"] == report.teacher_pass
+    assert report.refresh[0]["ran"] is False
+    student = report.student
     assert student["documents"] > 0 and student["docs_per_second"] > 0
     # a plain sentence-transformers folder: the embedding student in the teacher's (48-d) space, the
     # query tower in the base model's (it shares the base model's corpus embeddings)
@@ -51,13 +51,13 @@ def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
         assert card["distilled_texts"] == student["queries"] + student["documents"]
     else:
         assert card["architecture"].startswith("query tower") and card["training_queries"] > 0
-    parts = [d["part"] for d in report["system"]["decisions"]]
+    parts = [d["part"] for d in report.system.decisions]
     assert "student" in parts and "teacher models" not in parts
-    assert {"student", "hybrid_student", "hybrid_zero_shot"} <= set(report["evaluation"])
+    assert {"student", "hybrid_student", "hybrid_zero_shot"} <= set(report.evaluation)
     # the printed baseline is the one the guard started from: the hybrid fused as the teacher fuses
-    shipped_hybrid = report["system"]["shipped"] == f"bm25 + dense:{tiny_model_path} (interpolate, weights 1/1)"
+    shipped_hybrid = report.system.shipped == f"bm25 + dense:{tiny_model_path} (interpolate, weights 1/1)"
     if shipped_hybrid:
-        assert report["evaluation"]["system"] == report["evaluation"]["hybrid_zero_shot"]
+        assert report.evaluation["system"] == report.evaluation["hybrid_zero_shot"]
 
 
 def _sampled(settings: AdaptSettings) -> AdaptSettings:

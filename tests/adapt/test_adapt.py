@@ -45,8 +45,8 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path, caplog):
         for path in ("queries.jsonl", "labels.parquet", "labels_chain.parquet", "report.json"):
             assert (out / path).is_file(), path
         assert (out / "retriever" / "modules.json").is_file() and (out / "reranker" / "config.json").is_file()
-        assert report["queries"] == {"unlabeled": 5, "synthetic": 22, "llm": 2}
-        assert report["teacher"] == {
+        assert report.queries == {"unlabeled": 5, "synthetic": 22, "llm": 2}
+        assert report.teacher == {
             "retrievers": ["bm25", f"dense:{tiny_model_path}"],
             "reason": "as requested",
             "mode": "full",  # no expensive teacher: nothing to sample
@@ -58,32 +58,32 @@ def test_adapt_end_to_end(tmp_path, tiny_dataset_path, tiny_model_path, caplog):
         plan = next(i for i, line in enumerate(lines) if line.startswith(f"plan: {tiny_model_path}:"))
         assert f"{len(ds.corpus)} documents at" in lines[plan] and "about" in lines[plan]
         assert plan < next(i for i, line in enumerate(lines) if line.startswith("stage labels done"))
-        step = report["corpus_passes"][str(tiny_model_path)]
+        step = report.corpus_passes[str(tiny_model_path)]
         assert step["documents"] == len(ds.corpus) and step["docs_per_second"] > 0
         assert step["encoded"] == len(ds.corpus) and step["backend"] == "torch-fp32"
         assert step["actual_s"] >= 0 and "error" in step
         assert (
-            report["label_stats"]["llm"]["judged"] == 5 and len(state.requests) == 2 + 1 + 5
+            report.label_stats["llm"]["judged"] == 5 and len(state.requests) == 2 + 1 + 5
         )  # written + server check + judged
-        assert set(report["evaluation"]) == {
+        assert set(report.evaluation) == {
             *("zero_shot", "retriever", "bm25", "bm25+reranker"),
             *("hybrid_zero_shot", "hybrid_retriever", "system"),
         }
         # the output folder is a system folder; the guard judged every part on held-out queries
         assert (out / "system.json").is_file() and (out / "corpus.jsonl").is_file()
-        parts = [d["part"] for d in report["system"]["decisions"]]
+        parts = [d["part"] for d in report.system.decisions]
         assert parts[:4] == ["teacher fusion", "dense tower", "fusion", "reranker"]  # the teacher interpolates
-        assert report["held_out_queries"] >= 3
+        assert report.held_out_queries >= 3
         shipped = SearchSystem.load(out)
-        assert shipped.spec.describe() == report["system"]["shipped"]
-        assert set(report["system"]["dropped"]) == {d["part"] for d in report["system"]["decisions"] if not d["kept"]}
+        assert shipped.spec.describe() == report.system.shipped
+        assert set(report.system.dropped) == {d["part"] for d in report.system.decisions if not d["kept"]}
         card = json.loads((out / "retriever" / "pseudorel.json").read_text())
         assert card["teacher"] == "cross-encoder student" and card["architecture"].startswith("query tower")
         assert elapsed < 60
 
         again = adapt(ds.corpus, out, unlabeled, settings, backend=backend, evaluation=ds)  # all stages cached
         assert len(state.requests) == 8
-        assert again["seconds"]["retriever"] < 5
+        assert again.seconds["retriever"] < 5
     finally:
         server.shutdown()
 

@@ -16,11 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from pseudorel.adapt.settings import AdaptSettings
+from pseudorel.adapt.stage import Run
+from pseudorel.adapt.students import train_retriever
 from pseudorel.data.types import Document
-from pseudorel.fingerprints import StageRecord, fingerprint, model_id
+from pseudorel.fingerprints import fingerprint, model_id
+from pseudorel.labels.pipeline import label_pairs
 from pseudorel.labels.store import load_labels, save_labels
 from pseudorel.queries import Query
 from pseudorel.retrieval.factory import dense_models
+from pseudorel.system.select import select_system
 
 logger = logging.getLogger("pseudorel")
 
@@ -30,12 +35,15 @@ def round_folder(output: Path, k: int) -> Path:
 
 
 def tower_kept(
-    corpus: dict[str, Document], labels: pd.DataFrame, held_out: list[str], output: Path, retriever: str, settings
+    corpus: dict[str, Document],
+    labels: pd.DataFrame,
+    held_out: list[str],
+    output: Path,
+    retriever: str,
+    settings: AdaptSettings,
 ) -> tuple[bool, str]:
     """Would the guard keep ``retriever`` (a folder name inside ``output``) in place of the base
     model? The first-stage steps of the guard only (no reranker): cheap."""
-    from pseudorel.system.select import select_system  # start-up: loads numpy
-
     models = dense_models(settings.labels.retrievers)
     _, decisions = select_system(
         corpus,
@@ -59,19 +67,15 @@ def refresh_rounds(
     queries: list[Query],
     labels: pd.DataFrame,
     held_out: list[str],
-    output: Path,
-    settings,
-    stages: StageRecord,
-    train_retriever,
+    run: Run,
+    settings: AdaptSettings,
     executor=None,
 ) -> tuple[list[str], list[dict]]:
     """Up to ``settings.refresh_rounds`` extra rounds; returns the retrievers of every round (folder
-    names inside ``output``, round 1 first) and what each round did. ``labels`` are round 1's
-    (all queries); ``train_retriever(labels, corpus, folder, settings, teacher, query_stage)``
-    trains one round's retriever; ``stages`` records what each round's labels were made from;
-    ``executor`` runs the relabelling's sharded work (as in round 1)."""
-    from pseudorel.labels.pipeline import label_pairs  # start-up: loads numpy
-
+    names inside the run's output, round 1 first) and what each round did. ``labels`` are round
+    1's (all queries); each round's labels are a cached stage of ``run``; ``executor`` runs the
+    relabelling's sharded work (as in round 1)."""
+    output = run.output
     names, log = ["retriever"], []
     teacher = settings.labels
     for k in range(2, 2 + settings.refresh_rounds):
@@ -82,16 +86,15 @@ def refresh_rounds(
         folder = round_folder(output, k)
         previous = str(output / names[-1])
         teacher = replace(teacher, retrievers=(*teacher.retrievers, f"dense:{previous}"))
-        path, key = (
-            folder / "labels.parquet",
-            fingerprint(f"round {k}", stages.key("labels"), teacher, model_id(previous)),
-        )
-        if stages.matches(f"labels round {k}", key, path):
-            relabelled = load_labels(path)
-        else:
+        key = fingerprint(f"round {k}", run.stages.key("labels"), teacher, model_id(previous))
+        path = folder / "labels.parquet"
+
+        def make(teacher=teacher, folder=folder, path=path) -> pd.DataFrame:
             relabelled, _ = label_pairs(corpus, queries, teacher, folder / "work", executor=executor)
             save_labels(relabelled, path)
-            stages.record(f"labels round {k}", key)
+            return relabelled
+
+        relabelled = run.cached_stage(f"labels round {k}", key, path, make, load_labels)
         train = relabelled[~relabelled["query_id"].isin(set(held_out))].reset_index(drop=True)
         name = f"round{k}/retriever"
         teacher_name = f"round {k}: combined teacher with {names[-1]}"
