@@ -4,7 +4,7 @@ RETRIEVERS ?= bm25 dense hybrid
 OUT ?= runs
 BIN := .venv/bin
 
-.PHONY: setup adapt evaluate test lint bench
+.PHONY: setup adapt evaluate test docs docs-serve bench
 setup:
 	@bash scripts/setup.sh
 
@@ -20,7 +20,17 @@ evaluate: setup
 test: setup
 	@bash scripts/setup_test.sh
 	$(BIN)/ruff check src tests bench
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 	$(BIN)/pytest
+
+# the documentation site, built into site/ (docs-serve: a live preview on 127.0.0.1:8000)
+docs: setup
+	@bash scripts/setup_test.sh
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-serve: setup
+	@bash scripts/setup_test.sh
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 bench: setup
 	$(BIN)/python bench/zero_shot.py

@@ -2,7 +2,8 @@
 
 - ``reference/cli.md``: every command's ``--help``, read from the CLI itself;
 - ``results/<name>.md``: one page per ``bench/results/<name>.json``, with each row's run
-  (command, commit, date) and the tables the benchmark rendered from the same JSON.
+  (command, commit, date) and the tables the benchmark rendered from the same JSON, with the
+  figures and the HTML report beside them.
 """
 
 from __future__ import annotations
@@ -19,22 +20,32 @@ RESULTS = ROOT / "bench" / "results"
 def cli_reference() -> str:
     import click
     import typer.main
+    from typer.testing import CliRunner
 
     from pseudorel.cli import app
 
-    command = typer.main.get_command(app)
+    runner = CliRunner()
+
+    def help_of(*command: str) -> str:
+        env = {"COLUMNS": "100", "TERMINAL_WIDTH": "100", "NO_COLOR": "1", "TERM": "dumb"}
+        result = runner.invoke(app, [*command, "--help"], prog_name="pseudorel", env=env)
+        if result.exit_code != 0:
+            raise RuntimeError(f"pseudorel {' '.join(command)} --help failed: {result.output}")
+        return result.output.rstrip()
+
     lines = [
         "# CLI reference",
         "",
         "Generated from the command line itself (`pseudorel COMMAND --help`) when the site is built.",
         "",
+        "```text",
+        help_of(),
+        "```",
+        "",
     ]
-    root = click.Context(command, info_name="pseudorel", terminal_width=100, max_content_width=100)
-    lines += ["```text", command.get_help(root), "```", ""]
-    for name in command.list_commands(root):
-        sub = command.get_command(root, name)
-        context = click.Context(sub, info_name=name, parent=root, terminal_width=100, max_content_width=100)
-        lines += [f"## pseudorel {name}", "", "```text", sub.get_help(context), "```", ""]
+    group = typer.main.get_command(app)
+    for name in group.list_commands(click.Context(group)):
+        lines += [f"## pseudorel {name}", "", "```text", help_of(name), "```", ""]
     return "\n".join(lines)
 
 
@@ -78,4 +89,6 @@ def on_files(files, config):
         if existing is not None:
             files.remove(existing)
         files.append(File.generated(config, uri, content=content))
+    for figure in [*RESULTS.glob("*.png"), *RESULTS.glob("*.html")]:  # the figures and the report the pages show
+        files.append(File.generated(config, f"results/{figure.name}", abs_src_path=str(figure)))
     return files

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# What the tests need beyond .venv: the ray, serve and ingest extras (the scale-out tests start a
-# local Ray, the service tests a uvicorn server, the ingest tests read PDF, DOCX and HTML) and
+# What the tests need beyond .venv: the ray, serve, ingest and docs extras (the scale-out tests start a
+# local Ray, the service tests a uvicorn server, the ingest tests read PDF, DOCX and HTML, the test
+# command builds the documentation site) and
 # Debian's chromium, to render the HTML report headless.
 # Idempotent: nothing is installed when both are already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! .venv/bin/python -c "import ray.data, fastapi, uvicorn, datasketch, pypdf, docx, selectolax" >/dev/null 2>&1; then
-  echo "installing the ray, serve and ingest extras for the scale-out, service and ingest tests"
-  if ! .venv/bin/pip install --disable-pip-version-check -e ".[ray,serve,ingest]" >>.venv/install.log 2>&1; then
+if ! .venv/bin/python -c "import ray.data, fastapi, uvicorn, datasketch, pypdf, docx, selectolax, mkdocs, material, mkdocstrings_handlers.python" >/dev/null 2>&1; then
+  echo "installing the ray, serve, ingest and docs extras for the scale-out, service, ingest and docs tests"
+  if ! .venv/bin/pip install --disable-pip-version-check -e ".[ray,serve,ingest,docs]" >>.venv/install.log 2>&1; then
     tail -30 .venv/install.log
-    echo "setup failed: pip install -e '.[ray,serve,ingest]' (the scale-out, service and ingest tests need them)" >&2
+    echo "setup failed: pip install -e '.[ray,serve,ingest,docs]' (the scale-out, service, ingest and docs tests need them)" >&2
     exit 1
   fi
 fi
