@@ -1,4 +1,4 @@
-"""The stages of ``adapt``, one function each, in the order ``run_stages`` calls them. Each takes
+"""The stages of ``adapt``, one function each, in the order ``adapt()`` calls them. Each takes
 the :class:`~pseudorel.adapt.stage.Run` and what earlier stages made, records its wall time
 and outcome in the run's report, and caches what it makes under the output folder."""
 
