@@ -1,9 +1,15 @@
+import numpy as np
 import pandas as pd
 import pytest
 
+from pseudorel.data import load_beir
+from pseudorel.labels import pipeline
+from pseudorel.labels.pipeline import LabelSettings, label_pairs
+from pseudorel.queries import Query
 from pseudorel.teachers.registry import (
     PAIR,
     TEACHERS,
+    PairTeacher,
     TeacherInfo,
     describe,
     readers,
@@ -34,3 +40,30 @@ def test_a_name_registers_once():
     assert register(TEACHERS["ql"]) is TEACHERS["ql"]  # the same teacher again: fine
     with pytest.raises(ValueError, match="already registered"):
         register(TeacherInfo("ql", PAIR, "cheap", "another"))
+
+
+class WordOverlap:
+    """A pair teacher made up for the test: the share of the query's words the passage holds."""
+
+    info = TeacherInfo("overlap", PAIR, "cheap", "words the query and the passage share")
+
+    def score(self, queries, passages, progress=True, executor=None):
+        pairs = zip(queries, passages, strict=True)
+        return np.array([len(set(q.lower().split()) & set(p.lower().split())) / len(q.split()) for q, p in pairs])
+
+
+def test_the_label_pipeline_loops_over_the_pair_teachers_it_is_given(tmp_path, tiny_dataset_path, monkeypatch):
+    ds = load_beir(tiny_dataset_path, splits=[])
+    queries = [Query(q, t) for q, t in ds.queries.items()]
+    settings = LabelSettings(retrievers=("bm25",))
+    without, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "a", progress=False)
+    teacher = WordOverlap()
+    assert isinstance(teacher, PairTeacher)
+    monkeypatch.setitem(TEACHERS, "overlap", teacher.info)
+    monkeypatch.setattr(pipeline, "pair_teachers", lambda settings: [teacher])
+    frame, _ = label_pairs(ds.corpus, queries, settings, tmp_path / "b", progress=False)
+    passages = [ds.corpus[d].full_text for d in frame["doc_id"]]
+    assert np.allclose(frame["score_overlap"], teacher.score(frame["query_text"].tolist(), passages))
+    assert frame["prob_overlap"].between(0, 1).all()
+    assert "prob_overlap" in teacher_columns(frame)
+    assert not np.allclose(frame["prob_cheap"], without["prob_cheap"])  # it joins the combined label

@@ -33,12 +33,12 @@ from pseudorel.teachers.llm_judge import JudgeSettings, LLMJudge
 from pseudorel.teachers.query_likelihood import QLSettings
 from pseudorel.teachers.registry import (
     COMBINED,
-    CROSS_ENCODER,
     FUSION,
     LLM_JUDGE,
     QUERY_LIKELIHOOD,
     SOURCE,
     TEACHERS,
+    PairTeacher,
     prob_column,
     score_column,
     teacher_of,
@@ -88,6 +88,11 @@ def teacher_model_ids(settings: LabelSettings) -> list[str]:
 
     models = [*dense_models(settings.retrievers), *([settings.cross_encoder] if settings.cross_encoder else [])]
     return [model_identity(m) for m in models]
+
+
+def pair_teachers(settings: LabelSettings) -> list[PairTeacher]:
+    """The cheap teachers that read every candidate pair's text, as ``settings`` chooses them."""
+    return [CrossEncoderTeacher(settings.cross_encoder)] if settings.cross_encoder else []
 
 
 def _calibrated(scores: np.ndarray, calib_mask: np.ndarray, positives: np.ndarray, method: str) -> np.ndarray:
@@ -157,13 +162,14 @@ def cheap_labels(
         frame[SOURCE.column] = source_doc_probs(frame)
         for column in [c for c in frame.columns if c.startswith(score_column("dense_"))]:  # sampled mode
             calibrate(teacher_of(column))  # each expensive model alone
-        if settings.cross_encoder:
-            teacher = CrossEncoderTeacher(settings.cross_encoder)
-            passages = [corpus[d].full_text for d in frame["doc_id"]]
-            frame[score_column(CROSS_ENCODER.name)] = teacher.score(
+        teachers = pair_teachers(settings)
+        passages = [corpus[d].full_text for d in frame["doc_id"]] if teachers else []
+        for teacher in teachers:
+            name = teacher.info.name
+            frame[score_column(name)] = teacher.score(
                 frame["query_text"].tolist(), passages, progress=progress, executor=executor
             )
-            calibrate(CROSS_ENCODER.name)
+            calibrate(name)
         return frame
 
     frame = cache.get_or_compute("cheap", key, compute)

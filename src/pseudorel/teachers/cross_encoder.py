@@ -9,11 +9,16 @@ import numpy as np
 
 from pseudorel.errors import InputError
 from pseudorel.retrieval.batch import autocast, resolve_precision
+from pseudorel.teachers.registry import CROSS_ENCODER
 
 SHARD_PAIRS = 4096  # pairs per shard when an executor spreads the scoring
 
 
 class CrossEncoderTeacher:
+    """A :class:`~pseudorel.teachers.registry.PairTeacher`: a cross-encoder's logit for each pair."""
+
+    info = CROSS_ENCODER
+
     def __init__(self, model: str, max_length: int = 256, batch_size: int = 32, precision: str = "auto"):
         from sentence_transformers import CrossEncoder
 

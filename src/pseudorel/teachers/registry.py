@@ -12,7 +12,9 @@ rather than spelling their columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 PROB, SCORE = "prob_", "score_"
@@ -40,6 +42,19 @@ class TeacherInfo:
         """Counts in the guard's relevance judgment: every teacher but the source document, which
         says only where a synthetic query came from."""
         return self.reads != ORIGIN
+
+
+@runtime_checkable
+class PairTeacher(Protocol):
+    """A teacher that reads each pair's text and scores every candidate pair it is given. The
+    label pipeline loops over the chosen ones: each writes ``score_<info.name>`` (raw, in order)
+    and the pipeline calibrates it on the synthetic queries into ``prob_<info.name>``."""
+
+    info: TeacherInfo
+
+    def score(self, queries: list[str], passages: list[str], progress: bool = True, executor=None) -> np.ndarray:
+        """Raw scores of the pairs ``zip(queries, passages)``; ``executor`` may spread the work."""
+        ...
 
 
 TEACHERS: dict[str, TeacherInfo] = {}
