@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _report import SHARED_DATA, Report
 
 ROOT = Path(__file__).resolve().parents[1]
-NOISE = re.compile(r"it/s\]|text/s\]|s/it\]|Loading weights|Computing widget|^\s*\{'|^\s*$")
+NOISE = re.compile(r"\w/s\]|s/\w+\]|Loading weights|Computing widget|^\s*\{'|^\s*$")  # progress bars, blank lines
 
 
 def main() -> None:
