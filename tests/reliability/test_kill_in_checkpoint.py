@@ -1,4 +1,4 @@
-"""kill -9 in the middle of writing a checkpoint (issue 14, item 3), for real: a subprocess kills
+"""kill -9 in the middle of writing a checkpoint, for real: a subprocess kills
 itself after the checkpoint's weights are written and before its trainer state is."""
 
 import json
@@ -37,7 +37,7 @@ print("finished")
 
 
 @pytest.mark.fault(
-    "kill -9 while a checkpoint is being written, then the same command again (item 3)",
+    "kill -9 while a checkpoint is being written, then the same command again",
     "the half-written checkpoint is removed; training resumes from the last complete one and finishes",
 )
 def test_kill_while_writing_a_checkpoint(tmp_path, tiny_dataset_path, tiny_model_path):

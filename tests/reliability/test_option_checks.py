@@ -1,4 +1,4 @@
-"""Bad options and output paths: one line naming the option or path, exit 2, before any work (issue 14, item 9)."""
+"""Bad options and output paths: one line naming the option or path, exit 2, before any work."""
 
 import time
 
@@ -61,7 +61,7 @@ CASES = [
 ]
 
 
-@pytest.mark.fault("bad option or output path (item 9)", "one line naming the option or path, exit 2, before any work")
+@pytest.mark.fault("bad option or output path", "one line naming the option or path, exit 2, before any work")
 @pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(c[0][-2:]) for c in CASES])
 def test_bad_option_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, args, message):
     (tmp_path / "file.txt").write_text("not a folder")
@@ -72,7 +72,7 @@ def test_bad_option_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, a
 
 
 @pytest.mark.fault(
-    "output on a full disk (item 9)", "one line naming the folder and 'No space left on device', exit 2, no work done"
+    "output on a full disk", "one line naming the folder and 'No space left on device', exit 2, no work done"
 )
 def test_full_disk_is_reported_before_any_work(monkeypatch, capsys, tmp_path):
     import errno

@@ -1,4 +1,4 @@
-"""Cached stages are reused only when the fingerprint of what made them matches (issue 14, items 1, 2, 8)."""
+"""Cached stages are reused only when the fingerprint of what made them matches."""
 
 import json
 import shutil
@@ -52,7 +52,7 @@ def retrain_in_place(model) -> None:
 
 
 @pytest.mark.fault(
-    "adapt rerun in the same folder with other settings (item 1)",
+    "adapt rerun in the same folder with other settings",
     "queries, labels and students redone; report and system.json describe what was used",
 )
 def test_adapt_redoes_stages_whose_settings_changed(tmp_path, tiny_dataset_path, tiny_model_path):
@@ -76,7 +76,7 @@ def test_adapt_redoes_stages_whose_settings_changed(tmp_path, tiny_dataset_path,
 
 
 @pytest.mark.fault(
-    "checkpoints of another run in the output folder (item 2)",
+    "checkpoints of another run in the output folder",
     "removed before training, never resumed; a folder with none of pseudorel's files is left alone",
 )
 def test_claim_output_clears_another_runs_checkpoints(tmp_path):
@@ -95,7 +95,7 @@ def test_claim_output_clears_another_runs_checkpoints(tmp_path):
 
 
 @pytest.mark.fault(
-    "train into a folder holding a model made from other labels (items 1, 2)",
+    "train into a folder holding a model made from other labels",
     "trained anew; the card's fingerprint changes",
 )
 def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, tiny_model_path, label_table):  # noqa: F811
@@ -111,7 +111,7 @@ def test_train_retrains_when_the_labels_changed(monkeypatch, capsys, tmp_path, t
 
 
 @pytest.mark.fault(
-    "dense model's files replaced under the same path (item 8)",
+    "dense model's files replaced under the same path",
     "candidates and teacher scores recomputed, not read from the cache",
 )
 def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dataset_path, model_copy):
@@ -126,7 +126,7 @@ def test_candidates_are_recomputed_when_a_models_files_change(tmp_path, tiny_dat
 
 
 @pytest.mark.fault(
-    "train --labels A killed by PID, then train --labels B into the same folder (item 2)",
+    "train --labels A killed by PID, then train --labels B into the same folder",
     "B starts from scratch: A's checkpoints are removed, the card is B's",
 )
 def test_killed_run_is_not_resumed_by_another(tmp_path, tiny_model_path, label_table):  # noqa: F811

@@ -1,4 +1,4 @@
-"""Every input is read strictly: no silent data loss, no library tracebacks (issue 14, item 7)."""
+"""Every input is read strictly: no silent data loss, no library tracebacks."""
 
 import logging
 
@@ -9,7 +9,7 @@ from pseudorel.errors import InputError
 from pseudorel.queries import read_query_file
 
 
-@pytest.mark.fault("TSV field with an unclosed quote (item 7)", "read literally; no following line is swallowed")
+@pytest.mark.fault("TSV field with an unclosed quote", "read literally; no following line is swallowed")
 def test_tsv_stray_quote_does_not_swallow_lines(tmp_path):
     queries = tmp_path / "q.tsv"
     queries.write_text('q1\t"what lowers\nq2\tblood pressure\nq3\tcoffee\n')
@@ -19,14 +19,14 @@ def test_tsv_stray_quote_does_not_swallow_lines(tmp_path):
     assert len(read_corpus(corpus)) == 4
 
 
-@pytest.mark.fault("a field over 131,072 characters (item 7)", "read whole; no csv traceback")
+@pytest.mark.fault("a field over 131,072 characters", "read whole; no csv traceback")
 def test_very_long_field_is_read(tmp_path):
     corpus = tmp_path / "c.tsv"
     corpus.write_text("d1\t" + "word " * 40_000 + "\nd2\tshort\n")
     assert len(read_corpus(corpus)["d1"].text) == 200_000
 
 
-@pytest.mark.fault("CSV row with a broken quote (item 7)", "error naming the file and line")
+@pytest.mark.fault("CSV row with a broken quote", "error naming the file and line")
 def test_broken_csv_row_names_the_line(tmp_path):
     corpus = tmp_path / "c.csv"
     corpus.write_text('id,text\nd1,"fine"\nd2,"bad"x"\n')
@@ -34,9 +34,7 @@ def test_broken_csv_row_names_the_line(tmp_path):
         read_corpus(corpus)
 
 
-@pytest.mark.fault(
-    "duplicate query ids in a JSONL queries file (item 7)", "error naming the line and the first occurrence"
-)
+@pytest.mark.fault("duplicate query ids in a JSONL queries file", "error naming the line and the first occurrence")
 def test_duplicate_ids_in_a_jsonl_queries_file(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text('{"_id": "q1", "text": "a"}\n{"_id": "q1", "text": "b"}\n')
@@ -46,7 +44,7 @@ def test_duplicate_ids_in_a_jsonl_queries_file(tmp_path):
         read_queries(path)
 
 
-@pytest.mark.fault("qrels grade 0.9 or inf (item 7)", "error naming the file and line")
+@pytest.mark.fault("qrels grade 0.9 or inf", "error naming the file and line")
 @pytest.mark.parametrize(("grade", "message"), [("0.9", "not a whole number"), ("inf", "not a whole number")])
 def test_qrels_grades_must_be_whole_numbers(tmp_path, grade, message):
     path = tmp_path / "qrels.tsv"
@@ -57,7 +55,7 @@ def test_qrels_grades_must_be_whole_numbers(tmp_path, grade, message):
     assert read_qrels(path) == {"q1": {"d1": 2}}
 
 
-@pytest.mark.fault("the same pair judged twice with different grades (item 7)", "warning with the count; the last kept")
+@pytest.mark.fault("the same pair judged twice with different grades", "warning with the count; the last kept")
 def test_conflicting_duplicate_judgments_warn_with_counts(tmp_path, caplog):
     path = tmp_path / "qrels.tsv"
     path.write_text("q1 0 d1 1\nq1 0 d1 2\nq1 0 d2 1\nq1 0 d2 1\n")
@@ -66,7 +64,7 @@ def test_conflicting_duplicate_judgments_warn_with_counts(tmp_path, caplog):
     assert "1 (query, document) pair(s) judged twice with different grades" in caplog.text
 
 
-@pytest.mark.fault("document id with a space (item 7)", "error naming the line: TREC files cannot hold it")
+@pytest.mark.fault("document id with a space", "error naming the line: TREC files cannot hold it")
 def test_ids_with_white_space_are_rejected(tmp_path):
     path = tmp_path / "corpus.jsonl"
     path.write_text('{"_id": "d1", "text": "a"}\n{"_id": "doc 2", "text": "b"}\n')
@@ -74,7 +72,7 @@ def test_ids_with_white_space_are_rejected(tmp_path):
         read_corpus(path)
 
 
-@pytest.mark.fault("CSV field whose quote is never closed (item 7)", "error naming the line instead of merged rows")
+@pytest.mark.fault("CSV field whose quote is never closed", "error naming the line instead of merged rows")
 def test_unclosed_csv_quote_is_an_error_not_a_merged_row(tmp_path):
     corpus = tmp_path / "c.csv"
     corpus.write_text('id,text\nd1,"never closed\nd2,two\nd3,three\n')

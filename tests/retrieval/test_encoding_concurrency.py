@@ -20,7 +20,7 @@ np.save(sys.argv[2], emb)
 """
 
 
-@pytest.mark.fault("two processes encode the same texts into one cache (item 6)", "both finish with equal embeddings")
+@pytest.mark.fault("two processes encode the same texts into one cache", "both finish with equal embeddings")
 def test_two_concurrent_encoders_share_the_cache(tmp_path, tiny_model_path):
     for round_ in range(3):  # each round a fresh cache: both processes write and clean up shards
         env = {"PSEUDOREL_CACHE_DIR": str(tmp_path / f"cache{round_}"), "HF_HUB_OFFLINE": "1", "PATH": ""}

@@ -38,7 +38,7 @@ def test_decide_needs_a_significant_gain():
 
 
 @pytest.mark.fault(
-    "a reranker worse than its first stage (issue 19)",
+    "a reranker worse than its first stage",
     "dropped by the guard, the reason recorded; never below the zero-shot hybrid",
 )
 @pytest.mark.parametrize("quality", ["reversed", "oracle"])

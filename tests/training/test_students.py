@@ -82,7 +82,7 @@ def test_saved_model_files_get_the_usual_mode(labelled, tiny_model_path, tmp_pat
 
 
 @pytest.mark.fault(
-    "training interrupted, also while a checkpoint was being written (item 3)",
+    "training interrupted, also while a checkpoint was being written",
     "the half-written checkpoint is removed; the run resumes from the last complete one",
 )
 @pytest.mark.parametrize("half_written", [False, True])
