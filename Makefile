@@ -3,6 +3,7 @@ DATASET ?= cranfield
 RETRIEVERS ?= bm25 dense hybrid
 OUT ?= runs
 BIN := .venv/bin
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
 
 .PHONY: setup adapt evaluate test docs docs-serve bench
 setup:
@@ -20,17 +21,17 @@ evaluate: setup
 test: setup
 	@bash scripts/setup_test.sh
 	$(BIN)/ruff check src tests bench
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
+	$(MKDOCS) build --strict --quiet --site-dir site
 	$(BIN)/pytest
 
 # the documentation site, built into site/ (docs-serve: a live preview on 127.0.0.1:8000)
 docs: setup
 	@bash scripts/setup_test.sh
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+	$(MKDOCS) build --strict --site-dir site
 
 docs-serve: setup
 	@bash scripts/setup_test.sh
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	$(MKDOCS) serve --dev-addr 127.0.0.1:8000
 
 bench: setup
 	$(BIN)/python bench/zero_shot.py
