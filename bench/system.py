@@ -41,7 +41,10 @@ CACHE = Path(__file__).parent / "cache" / "system"
 FORCED_RERANK_DEPTH = 20
 
 
-def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict:
+def adapt_collection(name: str, requested: tuple[str, ...]):
+    """``adapt`` with its defaults (teacher ``requested``) on a collection, the train split's query
+    texts as unlabeled queries; cached under bench/cache/system/<name>+<extra models>. Returns
+    (run folder, settings, the teacher's retriever specs, the run report, minutes)."""
     folder = SHARED_DATA / name
     corpus_only = load_beir(folder, splits=[])
     train_ids = split_query_ids(folder, "train") if "train" in available_splits(folder) else []
@@ -53,7 +56,12 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
     suffix = "".join(f"+{parse_spec(s)[1]}" for s in retrievers_spec if parse_spec(s)[1])
     out = CACHE / (name + suffix)
     report = adapt(corpus_only.corpus, out, unlabeled, settings)
-    adapt_minutes = (time.perf_counter() - start) / 60
+    return out, settings, retrievers_spec, report, (time.perf_counter() - start) / 60
+
+
+def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict:
+    folder = SHARED_DATA / name
+    out, settings, retrievers_spec, report, adapt_minutes = adapt_collection(name, requested)
 
     test = load_beir(folder, splits=["test"])  # qrels: evaluation only, from here on
     queries, qrels = test.split_queries("test"), test.qrels["test"]
