@@ -70,15 +70,30 @@ class Report:
         self.data: dict = {}
         self.provenance: dict = {}
         self._previous: dict = {}
+        self._replaced: tuple[dict, dict] | None = None  # a file this run starts anew: archived at its first save
         path = RESULTS / f"{name}.json"
-        if keep_previous and path.is_file():
-            self.data = json.loads(path.read_text())
-            self.data.pop("meta", None)
-            self.provenance = self.data.pop("provenance", {})
-            self._previous = json.loads(json.dumps(self.data))
+        if path.is_file():
+            earlier = json.loads(path.read_text())
+            earlier.pop("meta", None)
+            provenance = earlier.pop("provenance", {})
+            if keep_previous:
+                self.data, self.provenance = earlier, provenance
+                self._previous = json.loads(json.dumps(self.data))
+            else:
+                self._replaced = (rows(earlier), provenance)
+
+    def _same_run(self, provenance: dict) -> bool:
+        return all(provenance.get(k) == self.meta[k] for k in ("command", "commit", "date"))
 
     def _stamp(self) -> None:
-        """This run's provenance on every row it made or changed; replaced rows to the archive."""
+        """This run's provenance on every row it made or changed; rows of earlier runs it replaces
+        go to the archive (a row this run saved before and now updates does not)."""
+        if self._replaced is not None:
+            earlier, provenance = self._replaced
+            for key, value in earlier.items():
+                if key in provenance and not self._same_run(provenance[key]):
+                    _archive(self.name, key, value, provenance[key])
+            self._replaced = None
         mine = {k: self.meta[k] for k in ("command", "commit", "date", "wall_seconds")}
         previous = rows(self._previous)
         current = rows(self.data)
@@ -86,7 +101,7 @@ class Report:
             before = previous.get(key)
             if before is not None and json.loads(json.dumps(value)) == before and key in self.provenance:
                 continue
-            if before is not None and key in self.provenance and self.provenance[key] != mine:
+            if before is not None and key in self.provenance and not self._same_run(self.provenance[key]):
                 _archive(self.name, key, before, self.provenance[key])
             self.provenance[key] = mine
         self._previous = json.loads(json.dumps(self.data))
