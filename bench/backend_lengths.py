@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _corpora import load_collection
 from _report import Report
 
-from pseudorel.retrieval.backends import available_backends, default_backend
-from pseudorel.retrieval.calibration import choose_backend, measure_backend
+from pseudorel.retrieval.backends import available_backends
+from pseudorel.retrieval.calibration import choose_backend, default_backend, measure_backend
 from pseudorel.retrieval.models import load_bi_encoder
 
 REPEATS = 3
