@@ -119,6 +119,18 @@ class Report:
             f.write(render_header(self.name, payload) + markdown)
 
 
+def against_baseline(evaluations: dict, baseline: str, p_key: str, measure: str = "nDCG@10") -> dict[str, dict]:
+    """Each run's mean scores plus ``p_key``: the paired randomization p of its ``measure`` against
+    the ``baseline`` run's (``evaluations``: run name -> ``evaluate_run`` result)."""
+    from pseudorel.evaluation import paired_test
+
+    base = evaluations[baseline].column(measure)
+    return {
+        key: {**e.aggregate, p_key: paired_test(base, e.column(measure), measure).p_value}
+        for key, e in evaluations.items()
+    }
+
+
 def rows(data: dict) -> dict:
     """The rows of a result: each top-level entry, or for a table of experiments or collections
     (a dict of dicts) each of its entries, named ``table/entry``."""

@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _corpora import MERGED, SINGLE, load_collection
-from _report import Report
+from _report import Report, against_baseline
 
 from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data.beir import available_splits, split_query_ids
-from pseudorel.evaluation import evaluate_run, paired_test
+from pseudorel.evaluation import evaluate_run
 from pseudorel.labels.sampled import SAMPLED
 from pseudorel.labels.teacher_choice import AUTO, STRONG_TEACHER, choose_teacher, measure_docs_per_second, speed_sample
 from pseudorel.queries import Query
@@ -163,11 +163,7 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
     runs["bm25_minilm_student"] = fuse([runs["bm25"], runs["minilm"], runs["student"]], fusion)
     runs["system"] = SearchSystem.load(out, retrievers=retrievers).search(queries, 100)
     evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
-    base = evaluations["hybrid_zero_shot"].column("nDCG@10")
-    table = {}
-    for key, evaluation in evaluations.items():
-        test = paired_test(base, evaluation.column("nDCG@10"), "nDCG@10")
-        table[key] = {**evaluation.aggregate, "p_vs_hybrid_zero_shot": test.p_value}
+    table = against_baseline(evaluations, "hybrid_zero_shot", "p_vs_hybrid_zero_shot")
     per_part = {}
     if name == MERGED:  # each collection's test queries over the merged corpus
         for part in SINGLE:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _corpora import SINGLE, load_collection
-from _report import RESULTS, Report
+from _report import RESULTS, Report, against_baseline
 from system import adapt_collection
 
-from pseudorel.evaluation import evaluate_run, paired_test
+from pseudorel.evaluation import evaluate_run
 from pseudorel.labels.teacher_choice import AUTO
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
@@ -70,11 +70,11 @@ def run_collection(name: str) -> dict:
     runs["teacher_full"] = fuse([runs["bm25"], runs["minilm"], runs["nomic"]], fusion)
     runs["bm25_student_full_labels"] = fuse([runs["bm25"], runs["student_full_labels"]], fusion)
     evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
-    hybrid = evaluations["hybrid_zero_shot"].column("nDCG@10")
-    table = {}
-    for key, evaluation in evaluations.items():
-        p = paired_test(hybrid, evaluation.column("nDCG@10"), "nDCG@10").p_value
-        table[key] = {"nDCG@10": round(evaluation.aggregate["nDCG@10"], 4), "p_vs_hybrid_zero_shot": p}
+    full = against_baseline(evaluations, "hybrid_zero_shot", "p_vs_hybrid_zero_shot")
+    table = {
+        k: {"nDCG@10": round(m["nDCG@10"], 4), "p_vs_hybrid_zero_shot": m["p_vs_hybrid_zero_shot"]}
+        for k, m in full.items()
+    }
     ndcg = {key: m["nDCG@10"] for key, m in table.items()}
     gap = ndcg["teacher_full"] - ndcg["hybrid_zero_shot"]
     gain = ndcg["bm25_student_full_labels"] - ndcg["hybrid_zero_shot"]

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _report import SHARED_DATA, Report
+from _report import SHARED_DATA, Report, against_baseline
 
 from pseudorel.adapt import AdaptSettings, adapt
 from pseudorel.data import load_beir
 from pseudorel.data.beir import available_splits, split_query_ids
-from pseudorel.evaluation import evaluate_run, paired_test
+from pseudorel.evaluation import evaluate_run
 from pseudorel.labels.pipeline import LabelSettings
 from pseudorel.labels.teacher_choice import AUTO, choose_teacher
 from pseudorel.queries import Query
@@ -94,11 +94,7 @@ def run_collection(name: str, requested: tuple[str, ...], default: bool) -> dict
         ce = cross_encoder_scores(first, queries, test.corpus, str(out / "reranker"), FORCED_RERANK_DEPTH, False)
         runs[f"first_stage+reranker@{FORCED_RERANK_DEPTH}_forced"] = blend(first, ce, FORCED_RERANK_DEPTH)
     evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
-    base = evaluations["hybrid_zero_shot"].column("nDCG@10")
-    table = {}
-    for key, evaluation in evaluations.items():
-        test_p = paired_test(base, evaluation.column("nDCG@10"), "nDCG@10")
-        table[key] = {**evaluation.aggregate, "p_vs_hybrid_zero_shot": test_p.p_value}
+    table = against_baseline(evaluations, "hybrid_zero_shot", "p_vs_hybrid_zero_shot")
     return {
         "key": name if default else f"{name}[{','.join(retrievers_spec)}]",
         "teacher_choice": report.teacher,
