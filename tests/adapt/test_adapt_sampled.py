@@ -53,6 +53,7 @@ def test_adapt_sampled_trains_a_student_that_plain_sentence_transformers_loads(
         assert card["architecture"].startswith("query tower") and card["training_queries"] > 0
     parts = [d["part"] for d in report.system.decisions]
     assert "student" in parts and "teacher models" not in parts
+    assert "late teacher" in parts  # the expensive teacher at search time, on the top 20 (the default)
     assert {"student", "hybrid_student", "hybrid_zero_shot"} <= set(report.evaluation)
     # the printed baseline is the one the guard started from: the hybrid fused as the teacher fuses
     shipped_hybrid = report.system.shipped == f"bm25 + dense:{tiny_model_path} (interpolate, weights 1/1)"

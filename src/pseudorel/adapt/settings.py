@@ -35,6 +35,9 @@ class AdaptSettings:
     # "embedding", a model that imitates its embeddings and re-encodes the corpus (student settings)
     student_kind: str = "query"
     student: EmbeddingStudentSettings = field(default_factory=EmbeddingStudentSettings)
+    # sampled mode: the expensive teacher offered at search time on the first stage's top
+    # ``late_depth`` documents (system/search.py's late stage; 0: not offered)
+    late_depth: int = 20
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
     # document tower against the frozen training queries; both: fine-tune everything on examples

@@ -39,6 +39,7 @@ from pseudorel.report.run_report import SystemChoice
 from pseudorel.retrieval.factory import dense_models
 from pseudorel.system import SearchSystem
 from pseudorel.system.select import select_system
+from pseudorel.system.spec import LateStage
 from pseudorel.teachers.registry import reads_pairs
 from pseudorel.training._run import RUN_MARKER
 from pseudorel.training.corpus_student import train_corpus_student
@@ -274,6 +275,7 @@ def build_system(
         teacher_fusion=settings.labels.mining.fusion,
         student=STUDENT if sampled else None,
         sampled=sampled,
+        late=late_stage(settings) if sampled else None,
     )
     SearchSystem(spec, corpus, output).save(output)
     return SystemChoice(
@@ -281,6 +283,14 @@ def build_system(
         dropped=[d.part for d in decisions if not d.kept and d.part != "system"],
         decisions=[d.as_dict() for d in decisions],
     )
+
+
+def late_stage(settings: AdaptSettings) -> LateStage | None:
+    """Sampled mode's offer of the expensive teacher at search time (None: ``late_depth`` 0)."""
+    expensive = split_teacher(settings.labels.retrievers)[1]
+    if not settings.late_depth or not expensive:
+        return None
+    return LateStage(dense_models(expensive)[0], settings.late_depth)
 
 
 def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=None) -> list[Query]:

@@ -156,6 +156,13 @@ TeacherModeOpt = Annotated[
 TeacherPairsOpt = Annotated[
     int, typer.Option(help="With sampled teaching: the most (query, document) pairs the expensive teacher reads.")
 ]
+LateDepthOpt = Annotated[
+    int,
+    typer.Option(
+        help="With sampled teaching: the guard may also ship the expensive teacher read at search time on "
+        "each query's top N documents (cached, so each document is read once; 0: never)."
+    ),
+]
 TeacherFusionOpt = Annotated[
     str,
     typer.Option(

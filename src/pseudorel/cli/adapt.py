@@ -8,6 +8,7 @@ import typer
 
 from pseudorel.cli._options import (
     ExecutorOpt,
+    LateDepthOpt,
     RayAddressOpt,
     RerankerLossOpt,
     TeacherFusionOpt,
@@ -73,6 +74,7 @@ def adapt(
     teacher_fusion: TeacherFusionOpt = "interpolate",
     teacher_mode: TeacherModeOpt = "auto",
     teacher_pairs: TeacherPairsOpt = 10_000,
+    late_depth: LateDepthOpt = 20,
     reranker_without_reader: WithoutReaderOpt = False,
     refresh_rounds: RefreshRoundsOpt = 1,
     chain: ChainOpt = False,

@@ -127,6 +127,7 @@ def check_options(o: SimpleNamespace) -> None:
         raise UsageError("--llm-queries needs --llm (the model that writes them)")
     at_least(o.refresh_rounds, 0, "--refresh-rounds")
     at_least(o.teacher_pairs, 1, "--teacher-pairs")
+    at_least(o.late_depth, 0, "--late-depth")
     if o.synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {o.synthetic_per_document}")
     learning_rates(o.learning_rates)
@@ -166,6 +167,7 @@ def settings_from_options(o: SimpleNamespace):
             teacher_mode=one_of(o.teacher_mode, TEACHER_MODES, "--teacher-mode"),
             teacher_pairs=o.teacher_pairs,
         ),
+        late_depth=o.late_depth,
         retriever_tower=o.tower,
         query_tower=QueryTowerSettings(learning_rate_grid=learning_rates(o.learning_rates), **epochs),
         retriever=TrainSettings(loss=loss_name, loss_kwargs=loss_kwargs, **epochs),

@@ -24,10 +24,9 @@ from pseudorel.candidates.mining import MiningSettings, mine_candidates, ranks
 from pseudorel.data.types import Document, Run
 from pseudorel.labels.retrievers import run_retrievers
 from pseudorel.queries.types import Query
-from pseudorel.retrieval.embedding_store import encode_by_content
 from pseudorel.retrieval.factory import dense_models
 from pseudorel.retrieval.fusion import fuse
-from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
+from pseudorel.retrieval.pairs import PairScorer
 from pseudorel.teachers.registry import score_column
 
 logger = logging.getLogger("pseudorel")
@@ -77,29 +76,8 @@ def pair_scores(spec: str, corpus: dict[str, Document], frame: pd.DataFrame, pro
     """Cosine of each (query, candidate) row of ``frame`` under the dense model ``spec`` names,
     encoding only the frame's queries and candidate documents."""
 
-    name = dense_models([spec])[0]
-    model = load_bi_encoder(name)
-    model_id = model_fingerprint(resolve_model(name))
-    docs = list(dict.fromkeys(frame["doc_id"]))
-    queries = list(dict.fromkeys(frame["query_text"]))
-    common = {"progress": progress, "executor": executor, "model_name": name}
-    doc_emb = encode_by_content(
-        model,
-        [corpus[d].full_text for d in docs],
-        model_id,
-        task="document",
-        desc=f"{name}: documents",
-        stats=stats,
-        **common,
-    )
-    query_emb = encode_by_content(model, queries, model_id, task="query", desc=f"{name}: queries", **common)
-    doc_emb /= np.maximum(np.linalg.norm(doc_emb, axis=1, keepdims=True), 1e-12)
-    query_emb /= np.maximum(np.linalg.norm(query_emb, axis=1, keepdims=True), 1e-12)
-    d_row = {d: i for i, d in enumerate(docs)}
-    q_row = {q: i for i, q in enumerate(queries)}
-    d_idx = frame["doc_id"].map(d_row).to_numpy()
-    q_idx = frame["query_text"].map(q_row).to_numpy()
-    return np.einsum("ij,ij->i", query_emb[q_idx], doc_emb[d_idx])
+    scorer = PairScorer(dense_models([spec])[0], progress, executor)
+    return scorer.score(frame["query_text"].tolist(), frame["doc_id"].tolist(), corpus, stats)
 
 
 def sampled_candidates(

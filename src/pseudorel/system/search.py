@@ -1,4 +1,5 @@
-"""Run a saved search system: BM25 and a dense model fused, then optionally reranked."""
+"""Run a saved search system: BM25 and dense models fused, optionally joined by an expensive
+dense model on the top documents (the late stage), then optionally reranked."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pseudorel.retrieval.fusion import fuse
 from pseudorel.retrieval.models import NOMIC_ALIASES
 from pseudorel.retrieval.nomic_files import NOMIC, cached_member
 from pseudorel.system.rerank import blend, cross_encoder_scores
-from pseudorel.system.spec import FirstStage, SystemSpec
+from pseudorel.system.spec import FirstStage, LateStage, SystemSpec
 
 logger = logging.getLogger("pseudorel")
 
@@ -39,6 +40,8 @@ class SearchSystem:
         self.folder = Path(folder) if folder is not None else None
         self._retrievers = dict(retrievers or {})
         self._reranker = None
+        self._late = None
+        self.late_stats: dict = {"documents": 0, "encoded": 0, "seconds": 0.0}  # what the late stage read
 
     @classmethod
     def load(cls, folder: str | Path, progress: bool = False, retrievers: dict | None = None) -> SearchSystem:
@@ -111,10 +114,26 @@ class SearchSystem:
     def first_stage(self, queries: dict[str, str], top_k: int = 100) -> Run:
         return first_stage_run(self.spec.first_stage, self.retriever, queries, top_k)
 
+    def late_scorer(self, model: str):
+        """The late stage's model, loaded once (it encodes nothing until asked)."""
+        if self._late is None:
+            from pseudorel.retrieval.pairs import PairScorer  # start-up: loads numpy, sentence-transformers
+
+            self._late = PairScorer(self._model_path(model), self.progress)
+        return self._late
+
     def search(self, queries: dict[str, str], top_k: int = 100) -> Run:
         """Each query's top ``top_k`` documents with scores (higher is better)."""
-        stage = self.spec.first_stage
-        run = self.first_stage(queries, max(top_k, stage.depth))
+        stage, late = self.spec.first_stage, self.spec.late
+        depth = max(top_k, stage.depth)
+        if late is None:
+            run = self.first_stage(queries, depth)
+        else:
+            stats: dict = {}
+            scorer = self.late_scorer(late.model)
+            run = late_stage_run(stage, late, self.retriever, scorer, queries, self.corpus, depth, stats)
+            for key, value in stats.items():
+                self.late_stats[key] = self.late_stats.get(key, 0) + value
         rerank = self.spec.reranker
         if rerank is not None:
             from pseudorel.teachers.cross_encoder import CrossEncoderTeacher  # start-up: loads numpy
@@ -126,11 +145,41 @@ class SearchSystem:
         return {qid: dict(sorted(docs.items(), key=lambda x: (-x[1], x[0]))[:top_k]) for qid, docs in run.items()}
 
 
+def first_stage_runs(stage: FirstStage, retriever, queries: dict[str, str], top_k: int = 100) -> list[Run]:
+    """BM25's run, then each dense model's; ``retriever(name)`` returns a built retriever by name."""
+    depth = max(stage.depth, top_k)
+    return [retriever(name).search(queries, depth) for name in ("bm25", *stage.dense)]
+
+
 def first_stage_run(stage: FirstStage, retriever, queries: dict[str, str], top_k: int = 100) -> Run:
     """The fused first stage; ``retriever(name)`` returns a built retriever by name."""
-    depth = max(stage.depth, top_k)
-    sparse = retriever("bm25").search(queries, depth)
+    runs = first_stage_runs(stage, retriever, queries, top_k)
     if not stage.dense:
-        return sparse
-    dense = [retriever(model).search(queries, depth) for model in stage.dense]
-    return fuse([sparse, *dense], stage.fusion, stage.weights, top_k=top_k)
+        return runs[0]
+    return fuse(runs, stage.fusion, stage.weights, top_k=top_k)
+
+
+def late_stage_run(
+    stage: FirstStage,
+    late: LateStage,
+    retriever,
+    scorer,
+    queries: dict[str, str],
+    corpus: dict[str, Document],
+    top_k: int = 100,
+    stats: dict | None = None,
+) -> Run:
+    """The first stage's runs fused again with the late model's cosine of each query's top
+    ``late.depth`` fused documents (``scorer``: a :class:`PairScorer`), as the teacher fuses its
+    retrievers; ``stats`` receives how many documents the late model read and encoded now."""
+    runs = first_stage_runs(stage, retriever, queries, top_k)
+    fused = fuse(runs, stage.fusion, stage.weights, top_k=late.depth) if stage.dense else runs[0]
+    pairs = [(qid, doc_id) for qid, docs in fused.items() for doc_id in list(docs)[: late.depth]]
+    read: dict = {}
+    cosines = scorer.score([queries[q] for q, _ in pairs], [d for _, d in pairs], corpus, read)
+    late_run: Run = {qid: {} for qid in fused}
+    for (qid, doc_id), cosine in zip(pairs, cosines, strict=True):
+        late_run[qid][doc_id] = float(cosine)
+    if stats is not None:
+        stats.update(documents=read.get("texts", 0), encoded=read.get("encoded", 0), seconds=read.get("seconds", 0.0))
+    return fuse([*runs, late_run], stage.fusion, (*stage.weights, late.weight), top_k=top_k)

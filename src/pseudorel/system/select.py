@@ -4,7 +4,9 @@ Start from the zero-shot hybrid (BM25 + the base dense model, RRF), the free bas
 (1) the teacher's own ranking (its other dense models, e.g. ``nomic``, and its fusion method)
 replaces it; (2) the adapted dense model replaces the base one, and each refresh round's
 retriever the one of the round before; (3) other fusion methods and weights; (4) the reranker (depth and weight)
-reorders the first stage. Finally the whole system is compared with the zero-shot hybrid, which
+reorders the first stage. In sampled mode the teacher's expensive model is offered at search time
+on the first stage's top documents (the late stage: the teacher's own fusion over them, whose cost
+grows with queries x depth). Finally the whole system is compared with the zero-shot hybrid, which
 it replaces only if it is better there too (it falls back otherwise).
 """
 
@@ -18,8 +20,8 @@ import pandas as pd
 from pseudorel.data.types import Document
 from pseudorel.system.guard import Decision, GuardSettings, decide, mean, pseudo_ndcg, pseudo_qrels
 from pseudorel.system.rerank import blend, cross_encoder_scores
-from pseudorel.system.search import SearchSystem, first_stage_run
-from pseudorel.system.spec import FirstStage, RerankStage, SystemSpec
+from pseudorel.system.search import SearchSystem, first_stage_run, late_stage_run
+from pseudorel.system.spec import FirstStage, LateStage, RerankStage, SystemSpec
 
 logger = logging.getLogger("pseudorel")
 
@@ -69,6 +71,7 @@ def select_system(
     teacher_fusion: str = "rrf",
     student: str | None = None,
     sampled: bool = False,
+    late: LateStage | None = None,
 ) -> tuple[SystemSpec, list[Decision]]:
     """The system to ship and the guard's decisions. ``retriever`` and ``reranker`` are folder
     names inside ``folder`` (None: not trained; several retrievers: one per refresh round, each
@@ -78,7 +81,8 @@ def select_system(
     ranking is offered first, in place of the zero-shot hybrid). ``sampled``: the teacher labelled
     only a sample and cannot be deployed, so it is not offered, the baseline is the zero-shot
     hybrid fused as the teacher fuses, and ``student`` (a folder inside ``folder``: the model that
-    imitates the expensive teacher) is offered beside or in place of the base model."""
+    imitates the expensive teacher) is offered beside or in place of the base model, then ``late``
+    (the expensive teacher read at search time on the top documents of the teacher's cheap part)."""
     settings = settings or GuardSettings()
     texts = labels.drop_duplicates("query_id").set_index("query_id")["query_text"]
     queries = {qid: texts[qid] for qid in held_out}
@@ -130,6 +134,21 @@ def select_system(
         current = best
     stage, run, scores = current
 
+    if sampled and late is not None:
+        teacher_cheap = FirstStage((base_model,), teacher_fusion)
+        scorer = system.late_scorer(late.model)
+        late_run = late_stage_run(teacher_cheap, late, system.retriever, scorer, queries, corpus)
+        late_scores = pseudo_ndcg(late_run, qrels, settings.k)
+        described = f"{teacher_cheap.describe()} >> {late.describe()}"
+        decision = decide("late teacher", described, late_scores, stage.describe(), scores, settings.alpha)
+        decisions.append(decision)
+        if decision.kept:
+            stage, run, scores = teacher_cheap, late_run, late_scores
+        else:
+            late = None
+    else:
+        late = None
+
     rerank = None
     if reranker is not None:
         ce = cross_encoder_scores(run, queries, corpus, str(folder / reranker), max(RERANK_DEPTHS), progress=False)
@@ -141,7 +160,7 @@ def select_system(
         if decision.kept:
             rerank, scores = best_rerank, rerank_scores
 
-    spec = SystemSpec(first_stage=stage, reranker=rerank)
+    spec = SystemSpec(first_stage=stage, reranker=rerank, late=late)
     if spec.describe() != baseline.describe():
         final = decide("system", spec.describe(), scores, baseline.describe(), base_scores, settings.alpha)
         decisions.append(final)

@@ -37,6 +37,21 @@ class FirstStage:
 
 
 @dataclass(frozen=True)
+class LateStage:
+    """An expensive dense model (the sampled teacher's, e.g. ``nomic``) read at search time: it
+    embeds the query and the first stage's top ``depth`` documents (cached by content, so no
+    document is read twice) and its cosine over them joins the first stage's fusion with
+    ``weight``, as the teacher fuses. The cost grows with queries x ``depth``, not with the corpus."""
+
+    model: str
+    depth: int = 20
+    weight: float = 1.0
+
+    def describe(self) -> str:
+        return f"dense:{self.model} on the top {self.depth} at search time (weight {self.weight:g})"
+
+
+@dataclass(frozen=True)
 class RerankStage:
     """A cross-encoder reads each query's top ``depth``; its min-max normalised score is mixed
     with the first stage's as ``weight * reranker + (1 - weight) * first stage``."""
@@ -58,13 +73,17 @@ class SystemSpec:
     decisions: list[dict] = field(default_factory=list)  # the guard's record, for the reader
     models: dict[str, str] = field(default_factory=dict)  # each model's identity when saved
     format: int = FORMAT
+    late: LateStage | None = None  # after the first stage, before the reranker
 
     def model_names(self) -> tuple[str, ...]:
-        """The dense models, then the reranker."""
-        return (*self.first_stage.dense, *([self.reranker.model] if self.reranker else []))
+        """The dense models, the late one, then the reranker."""
+        late = (self.late.model,) if self.late else ()
+        return (*self.first_stage.dense, *late, *([self.reranker.model] if self.reranker else []))
 
     def describe(self) -> str:
         parts = [self.first_stage.describe()]
+        if self.late is not None:
+            parts.append(self.late.describe())
         if self.reranker is not None:
             parts.append(self.reranker.describe())
         return " >> ".join(parts)
@@ -91,6 +110,8 @@ class SystemSpec:
             )
             rerank = raw.get("reranker")
             reranker = None if rerank is None else RerankStage(rerank["model"], int(rerank["depth"]), rerank["weight"])
+            late = raw.get("late")
+            late = None if late is None else LateStage(late["model"], int(late["depth"]), float(late["weight"]))
             spec = cls(
                 first_stage,
                 reranker,
@@ -98,6 +119,7 @@ class SystemSpec:
                 raw.get("corpus_digest", ""),
                 raw.get("decisions", []),
                 dict(raw.get("models", {})),
+                late=late,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise InputError(path, f"malformed system spec: {e}") from None
@@ -112,3 +134,5 @@ class SystemSpec:
             raise InputError(path, "first_stage needs one weight for BM25 and each dense model, and a depth >= 1")
         if self.reranker is not None and not (self.reranker.depth >= 1 and 0 < self.reranker.weight <= 1):
             raise InputError(path, "reranker needs a depth of at least 1 and a weight in (0, 1]")
+        if self.late is not None and not (self.late.depth >= 1 and self.late.weight > 0):
+            raise InputError(path, "late needs a depth of at least 1 and a positive weight")
