@@ -9,7 +9,9 @@ split's query texts as unlabeled queries where the collection has one; no qrels 
 the test queries (qrels read here only): zero-shot BM25, MiniLM, nomic, the zero-shot hybrid
 (BM25 + MiniLM, fused as the system fuses: min-max interpolation), the full teacher (BM25 +
 MiniLM + nomic interpolated over the whole corpus: what full mode ships, the cost reference),
-the student alone, BM25 + student, the shipped system, each with a paired randomization p
+the student alone, BM25 + student, the late teacher (the hybrid's top 10 / 20 / 50 documents
+read by nomic at search time and fused as the teacher fuses; 20 is what sampled mode offers),
+the shipped system, each with a paired randomization p
 against the hybrid; what the teacher read; each pass's documents/s (median of 3, on the same
 sample of the corpus, in this run) and wall-time projections for 10^5 and 10^6 documents.
 nomic's embeddings are cached per text, so the collections share one pass over their documents.
@@ -41,7 +43,8 @@ from pseudorel.queries import Query
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.fusion import fuse
-from pseudorel.system import SearchSystem
+from pseudorel.system import SearchSystem, SystemSpec
+from pseudorel.system.spec import FirstStage, LateStage
 
 CACHE = Path(__file__).parent / "cache" / "distill"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -50,6 +53,8 @@ BASE = "all-MiniLM-L6-v2"
 RATE_SAMPLE = 64
 SCALES = (10**5, 10**6)
 WORKERS = (4, 16)
+LATE_DEPTHS = (10, 20, 50)  # 20: the default --late-depth
+LATE_MARK = "at search time"  # how a shipped late stage describes itself
 GPU_RATES = Path(__file__).parent / "results" / "gpu_rates.json"
 
 
@@ -161,6 +166,17 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
     runs["teacher_full"] = fuse([runs["bm25"], runs["minilm"], runs["nomic"]], fusion)
     runs["bm25_student"] = fuse([runs["bm25"], runs["student"]], fusion)
     runs["bm25_minilm_student"] = fuse([runs["bm25"], runs["minilm"], runs["student"]], fusion)
+    late_reads = {}
+    for depth in LATE_DEPTHS:
+        spec = SystemSpec(FirstStage((BASE,), fusion), late=LateStage(TEACHER, depth))
+        late = SearchSystem(spec, data.corpus, retrievers=retrievers)
+        runs[f"late_teacher_{depth}"] = late.search(queries, 100)
+        late_reads[depth] = {
+            "documents_read": late.late_stats["documents"],
+            "share_of_corpus": round(late.late_stats["documents"] / len(data.corpus), 3),
+            # one query's cost when none of its documents is cached: from the teacher's rate measured above
+            "cold_query_s_projected": round(depth / speed["teacher_docs_per_second"], 1),
+        }
     runs["system"] = SearchSystem.load(out, retrievers=retrievers).search(queries, 100)
     evaluations = {key: evaluate_run(qrels, run) for key, run in runs.items()}
     table = against_baseline(evaluations, "hybrid_zero_shot", "p_vs_hybrid_zero_shot")
@@ -170,7 +186,7 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
             ids = [q for q in queries if q.startswith(f"{part}/")]
             per_part[part] = {
                 key: round(sum(evaluations[key].column("nDCG@10")[q] for q in ids) / len(ids), 4)
-                for key in ("hybrid_zero_shot", "teacher_full", "bm25_student", "system")
+                for key in ("hybrid_zero_shot", "teacher_full", "bm25_student", "late_teacher_20", "system")
             }
     teacher_pass = report.teacher_pass
     student = report.student
@@ -185,6 +201,8 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
         "held_out_queries": report.held_out_queries,
         "shipped": report.system.shipped,
         "student_shipped": "student" in report.system.shipped,
+        "late_teacher_shipped": LATE_MARK in report.system.shipped,
+        "late_teacher_reads": late_reads,
         "dropped": report.system.dropped,
         "decisions": report.system.decisions,
         "seconds": {
@@ -220,6 +238,8 @@ def headline(collections: dict, teacher_pairs: int) -> dict:
     head["teacher_pairs_used"] = {n: (r["teacher_pass"] or {}).get("pairs") for n, r in collections.items()}
     head["encode_speedup"] = round(statistics.median(speedups), 1) if speedups else None
     head["student_shipped_sets"] = sum(r["student_shipped"] for r in collections.values())
+    # not a student: the expensive teacher itself, read at search time on the hybrid's top documents
+    head["late_teacher_shipped_sets"] = sum(r.get("late_teacher_shipped", False) for r in collections.values())
     return head
 
 
@@ -246,11 +266,22 @@ def markdown(results: dict) -> str:
             lines.append(f"| {key} | {m['nDCG@10']:.4f} | {m['R@100']:.4f} | {m['p_vs_hybrid_zero_shot']:.3g} |")
         if r.get("merged_per_collection"):
             lines += ["", "Each collection's test queries over the merged corpus (nDCG@10):", ""]
-            lines += ["| collection | hybrid | teacher full | BM25 + student | system |", "|---|---|---|---|---|"]
+            lines += [
+                "| collection | hybrid | teacher full | BM25 + student | late teacher (top 20) | system |",
+                "|---|---|---|---|---|---|",
+            ]
             for part, v in r["merged_per_collection"].items():
                 lines.append(
-                    f"| {part} | {v['hybrid_zero_shot']} | {v['teacher_full']} | {v['bm25_student']} | {v['system']} |"
+                    f"| {part} | {v['hybrid_zero_shot']} | {v['teacher_full']} | {v['bm25_student']} "
+                    f"| {v['late_teacher_20']} | {v['system']} |"
                 )
+        if r.get("late_teacher_reads"):
+            reads = "; ".join(
+                f"top {depth}: {v['documents_read']:,} documents ({v['share_of_corpus']:.0%} of the corpus), "
+                f"about {v['cold_query_s_projected']} s for a query none of whose documents is cached"
+                for depth, v in r["late_teacher_reads"].items()
+            )
+            lines += ["", f"What the late teacher read for these test queries: {reads}."]
         s = r["speed"]
         lines += [
             "",
