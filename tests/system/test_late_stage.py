@@ -102,3 +102,20 @@ def test_the_guard_offers_the_late_teacher_only_in_sampled_mode_when_asked(
     assert late_decision.kept and late_decision.score > late_decision.baseline_score
     assert spec.late == late and spec.first_stage == FirstStage((str(tiny_model_path),), "interpolate")
     assert parts["system"].kept and "at search time" in parts["system"].candidate
+
+
+def test_a_live_index_reads_written_back_documents_with_the_shared_late_model(
+    tmp_path, tiny_dataset_path, tiny_model_path, tiny_teacher_path
+):
+    from pseudorel.system.live import LiveIndex
+    from pseudorel.system.written_log import WrittenLog
+
+    ds = load_beir(tiny_dataset_path, splits=[])
+    base = _late_system(ds.corpus, tiny_model_path, tiny_teacher_path, 3)
+    text = "zebrafish fin regeneration after amputation in adult zebrafish"
+    WrittenLog(tmp_path / "state").append({"op": "add", "id": "written-1", "title": "Zebrafish", "text": text})
+    live = LiveIndex(base, tmp_path / "state")
+    run = live.search({"q": "zebrafish fin regeneration"}, 3)
+    assert "written-1" in run["q"]
+    assert live.current.system.late_scorer("unused") is base.late_scorer("unused")  # loaded once
+    assert live.current.system.late_stats["documents"] == 3

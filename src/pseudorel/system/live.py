@@ -103,7 +103,9 @@ class LiveIndex:
                     self._vectors[model, doc_id] = dense.encode([docs[doc_id].full_text], task="document")[0]
             vectors = np.stack([self._vectors[model, d] for d in ids]) if ids else np.zeros((0, 1), np.float32)
             retrievers[model] = OverlayDense(dense, ids, vectors)
-        system = SearchSystem(self.base.spec, corpus, self.base.folder, retrievers=retrievers)
+        late = self.base.spec.late
+        scorer = self.base.late_scorer(late.model) if late else None  # loaded once, shared by every snapshot
+        system = SearchSystem(self.base.spec, corpus, self.base.folder, retrievers=retrievers, late_scorer=scorer)
         version = records[-1]["seq"] if records else 0
         return Snapshot(version, written, system, stamp)
 

@@ -25,7 +25,8 @@ class SearchSystem:
     """A system folder (``system.json``, ``corpus.jsonl`` and the models it names) made searchable.
 
     ``retrievers`` lets a caller that already holds built retrievers (keyed ``"bm25"`` or by
-    dense model name) share them instead of indexing the corpus again.
+    dense model name) share them instead of indexing the corpus again; ``late_scorer`` likewise
+    shares a loaded late-stage model.
     """
 
     def __init__(
@@ -35,12 +36,13 @@ class SearchSystem:
         folder: str | Path | None = None,
         retrievers: dict | None = None,
         progress: bool = False,
+        late_scorer=None,
     ):
         self.spec, self.corpus, self.progress = spec, corpus, progress
         self.folder = Path(folder) if folder is not None else None
         self._retrievers = dict(retrievers or {})
         self._reranker = None
-        self._late = None
+        self._late = late_scorer
         self.late_stats: dict = {"documents": 0, "encoded": 0, "seconds": 0.0}  # what the late stage read
 
     @classmethod
