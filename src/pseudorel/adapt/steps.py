@@ -39,7 +39,7 @@ from pseudorel.report.run_report import SystemChoice
 from pseudorel.retrieval.factory import dense_models
 from pseudorel.system import SearchSystem
 from pseudorel.system.select import select_system
-from pseudorel.system.spec import LateStage
+from pseudorel.system.spec import LateStage, SystemSpec
 from pseudorel.teachers.registry import reads_pairs
 from pseudorel.training._run import RUN_MARKER
 from pseudorel.training.corpus_student import train_corpus_student
@@ -250,6 +250,17 @@ def system_stage(run: Run, corpus, labels: pd.DataFrame, held_out: list[str], re
     sampled = run.settings.labels.teacher_mode == SAMPLED
     run.report.system = build_system(corpus, labels, held_out, run.output, run.settings, retrievers, sampled)
     run.done("system", start, f"ships {run.report.system.shipped}")
+    late = SystemSpec.load(run.output).late
+    if late is not None:  # what searching will cost: the teacher reads each query's top documents
+        rate = (run.report.teacher or {}).get("estimates", {}).get("teacher_docs_per_second")
+        cost = f"about {late.depth / rate:.0f} s at the {rate:.1f} documents/s measured here" if rate else "unmeasured"
+        logger.info(
+            "search: %s reads up to %d documents a query (each once, then cached): %s for a query none of "
+            "whose documents it has read before",
+            late.model,
+            late.depth,
+            cost,
+        )
 
 
 def build_system(
