@@ -38,6 +38,9 @@ class AdaptSettings:
     # sampled mode: the expensive teacher offered at search time on the first stage's top
     # ``late_depth`` documents (system/search.py's late stage; 0: not offered)
     late_depth: int = 20
+    # ... offered only where a search none of whose documents it has read waits at most this long at
+    # the expensive teacher's speed measured on this machine (None: whatever the wait)
+    late_max_seconds: float | None = 30.0
     examples: ExampleSettings = field(default_factory=ExampleSettings)
     # query: train the query tower against the frozen corpus index; query+document: then the
     # document tower against the frozen training queries; both: fine-tune everything on examples

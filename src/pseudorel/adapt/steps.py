@@ -248,11 +248,16 @@ def system_stage(run: Run, corpus, labels: pd.DataFrame, held_out: list[str], re
     system folder (``system.json``, ``corpus.jsonl``)."""
     start = time.perf_counter()
     sampled = run.settings.labels.teacher_mode == SAMPLED
-    run.report.system = build_system(corpus, labels, held_out, run.output, run.settings, retrievers, sampled)
+    rate = (run.report.teacher or {}).get("estimates", {}).get("teacher_docs_per_second")
+    late = None
+    if sampled:
+        late, run.report.late_skipped = late_stage(run.settings, rate)
+        if run.report.late_skipped:
+            logger.info("late stage: not offered: %s", run.report.late_skipped)
+    run.report.system = build_system(corpus, labels, held_out, run.output, run.settings, retrievers, sampled, late)
     run.done("system", start, f"ships {run.report.system.shipped}")
     late = SystemSpec.load(run.output).late
     if late is not None:  # what searching will cost: the teacher reads each query's top documents
-        rate = (run.report.teacher or {}).get("estimates", {}).get("teacher_docs_per_second")
         cost = f"about {late.depth / rate:.0f} s at the {rate:.1f} documents/s measured here" if rate else "unmeasured"
         logger.info(
             "search: %s reads up to %d documents a query (each once, then cached): %s for a query none of "
@@ -271,8 +276,10 @@ def build_system(
     settings: AdaptSettings,
     retrievers: tuple[str, ...] = ("retriever",),
     sampled: bool = False,
+    late: LateStage | None = None,
 ) -> SystemChoice:
-    """Let the guard choose the system's parts and save ``output`` as a system folder."""
+    """Let the guard choose the system's parts and save ``output`` as a system folder; ``late``:
+    the search-time stage sampled mode offers (see :func:`late_stage`)."""
     spec, decisions = select_system(
         corpus,
         labels,
@@ -286,7 +293,7 @@ def build_system(
         teacher_fusion=settings.labels.mining.fusion,
         student=STUDENT if sampled else None,
         sampled=sampled,
-        late=late_stage(settings) if sampled else None,
+        late=late if sampled else None,
     )
     SearchSystem(spec, corpus, output).save(output)
     return SystemChoice(
@@ -296,12 +303,22 @@ def build_system(
     )
 
 
-def late_stage(settings: AdaptSettings) -> LateStage | None:
-    """Sampled mode's offer of the expensive teacher at search time (None: ``late_depth`` 0)."""
+def late_stage(settings: AdaptSettings, teacher_rate: float | None = None) -> tuple[LateStage | None, str | None]:
+    """Sampled mode's offer of the expensive teacher at search time, or None and why not:
+    ``late_depth`` 0, or a search none of whose documents it has read would wait longer than
+    ``late_max_seconds`` at ``teacher_rate`` (its documents/s measured here; None: not measured)."""
     expensive = split_teacher(settings.labels.retrievers)[1]
     if not settings.late_depth or not expensive:
-        return None
-    return LateStage(dense_models(expensive)[0], settings.late_depth)
+        return None, "--late-depth 0" if expensive else None
+    late = LateStage(dense_models(expensive)[0], settings.late_depth)
+    limit = settings.late_max_seconds
+    if teacher_rate and limit is not None and late.depth / teacher_rate > limit:
+        wait = late.depth / teacher_rate
+        return None, (
+            f"{late.model} reads {teacher_rate:.2f} documents/s here, so a search over {late.depth} documents it "
+            f"has not read would wait about {wait:.0f} s, over the {limit:g} s limit (--late-max-seconds)"
+        )
+    return late, None
 
 
 def made_queries(corpus: dict[str, Document], settings: AdaptSettings, backend=None) -> list[Query]:

@@ -163,6 +163,13 @@ LateDepthOpt = Annotated[
         "each query's top N documents (cached, so each document is read once; 0: never)."
     ),
 ]
+LateMaxSecondsOpt = Annotated[
+    float,
+    typer.Option(
+        help="The late stage is offered only where a search over documents the teacher has not read yet "
+        "would wait at most this long at the teacher's speed measured here."
+    ),
+]
 TeacherFusionOpt = Annotated[
     str,
     typer.Option(

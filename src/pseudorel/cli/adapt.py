@@ -9,6 +9,7 @@ import typer
 from pseudorel.cli._options import (
     ExecutorOpt,
     LateDepthOpt,
+    LateMaxSecondsOpt,
     RayAddressOpt,
     RerankerLossOpt,
     TeacherFusionOpt,
@@ -75,6 +76,7 @@ def adapt(
     teacher_mode: TeacherModeOpt = "auto",
     teacher_pairs: TeacherPairsOpt = 10_000,
     late_depth: LateDepthOpt = 20,
+    late_max_seconds: LateMaxSecondsOpt = 30.0,
     reranker_without_reader: WithoutReaderOpt = False,
     refresh_rounds: RefreshRoundsOpt = 1,
     chain: ChainOpt = False,
@@ -122,6 +124,8 @@ def adapt(
     typer.echo(f"retriever: {output / 'retriever'}")
     if report.reranker_skipped:
         typer.echo(f"reranker: not trained: {report.reranker_skipped}")
+    if report.late_skipped:
+        typer.echo(f"late stage: not offered: {report.late_skipped}")
     elif reranker:
         typer.echo(f"reranker: {output / 'reranker'}")
     dropped = ", ".join(report.system.dropped) or "nothing"

@@ -128,6 +128,7 @@ def check_options(o: SimpleNamespace) -> None:
     at_least(o.refresh_rounds, 0, "--refresh-rounds")
     at_least(o.teacher_pairs, 1, "--teacher-pairs")
     at_least(o.late_depth, 0, "--late-depth")
+    positive_number(o.late_max_seconds, "--late-max-seconds")
     if o.synthetic_per_document < 1:
         raise UsageError(f"--synthetic-per-document must be at least 1, got {o.synthetic_per_document}")
     learning_rates(o.learning_rates)
@@ -168,6 +169,7 @@ def settings_from_options(o: SimpleNamespace):
             teacher_pairs=o.teacher_pairs,
         ),
         late_depth=o.late_depth,
+        late_max_seconds=o.late_max_seconds,
         retriever_tower=o.tower,
         query_tower=QueryTowerSettings(learning_rate_grid=learning_rates(o.learning_rates), **epochs),
         retriever=TrainSettings(loss=loss_name, loss_kwargs=loss_kwargs, **epochs),

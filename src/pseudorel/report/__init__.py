@@ -87,6 +87,8 @@ def _summary(report: RunReport, warnings: list[str], scores: tuple[float, float]
     body += f"<p>Dropped by the no-harm guard: {esc(', '.join(system.dropped) or 'nothing')}.</p>"
     if report.reranker_skipped:
         body += f"<p>Reranker not trained: {esc(report.reranker_skipped)}.</p>"
+    if report.late_skipped:
+        body += f"<p>Teacher not offered at search time: {esc(report.late_skipped)}.</p>"
     if warnings:
         body += "".join(f'<div class="warning">⚠ {esc(w)}</div>' for w in warnings)
     else:
