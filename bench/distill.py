@@ -54,7 +54,6 @@ RATE_SAMPLE = 64
 SCALES = (10**5, 10**6)
 WORKERS = (4, 16)
 LATE_DEPTHS = (10, 20, 50)  # 20: the default --late-depth
-LATE_MARK = "at search time"  # how a shipped late stage describes itself
 GPU_RATES = Path(__file__).parent / "results" / "gpu_rates.json"
 
 
@@ -201,7 +200,7 @@ def run_collection(name: str, teacher_pairs: int, student_kind: str = "query") -
         "held_out_queries": report.held_out_queries,
         "shipped": report.system.shipped,
         "student_shipped": "student" in report.system.shipped,
-        "late_teacher_shipped": LATE_MARK in report.system.shipped,
+        "late_teacher_shipped": SystemSpec.load(out).late is not None,
         "late_teacher_reads": late_reads,
         "dropped": report.system.dropped,
         "decisions": report.system.decisions,

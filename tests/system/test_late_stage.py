@@ -9,8 +9,6 @@ import pytest
 
 from pseudorel.data import load_beir
 from pseudorel.errors import InputError
-from pseudorel.labels.pipeline import LabelSettings, label_pairs
-from pseudorel.queries import Query, synthetic_queries
 from pseudorel.retrieval.bm25 import BM25Retriever
 from pseudorel.retrieval.dense import DenseRetriever
 from pseudorel.retrieval.fusion import fuse
@@ -63,15 +61,6 @@ def test_the_spec_round_trips_and_refuses_a_bad_late_stage(system_folder, tiny_t
     (system_folder / "system.json").write_text(json.dumps(spec))
     with pytest.raises(InputError, match="late needs a depth"):
         SystemSpec.load(system_folder)
-
-
-@pytest.fixture
-def teacher_labels(tmp_path, tiny_dataset_path, tiny_model_path, tiny_teacher_path):
-    ds = load_beir(tiny_dataset_path, splits=[])
-    queries = [Query(q, t) for q, t in ds.queries.items()] + synthetic_queries(ds.corpus, ("title", "ict"))
-    retrievers = ("bm25", f"dense:{tiny_model_path}", f"dense:{tiny_teacher_path}")
-    labels, _ = label_pairs(ds.corpus, queries, LabelSettings(retrievers=retrievers), tmp_path / "w", progress=False)
-    return ds.corpus, labels
 
 
 @pytest.mark.parametrize("offered", [True, False])

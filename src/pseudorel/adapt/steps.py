@@ -254,9 +254,11 @@ def system_stage(run: Run, corpus, labels: pd.DataFrame, held_out: list[str], re
         late, run.report.late_skipped = late_stage(run.settings, rate)
         if run.report.late_skipped:
             logger.info("late stage: not offered: %s", run.report.late_skipped)
-    run.report.system = build_system(corpus, labels, held_out, run.output, run.settings, retrievers, sampled, late)
+    run.report.system, spec = build_system(
+        corpus, labels, held_out, run.output, run.settings, retrievers, sampled, late
+    )
     run.done("system", start, f"ships {run.report.system.shipped}")
-    late = SystemSpec.load(run.output).late
+    late = spec.late
     if late is not None:  # what searching will cost: the teacher reads each query's top documents
         cost = f"about {late.depth / rate:.0f} s at the {rate:.1f} documents/s measured here" if rate else "unmeasured"
         logger.info(
@@ -277,9 +279,9 @@ def build_system(
     retrievers: tuple[str, ...] = ("retriever",),
     sampled: bool = False,
     late: LateStage | None = None,
-) -> SystemChoice:
-    """Let the guard choose the system's parts and save ``output`` as a system folder; ``late``:
-    the search-time stage sampled mode offers (see :func:`late_stage`)."""
+) -> tuple[SystemChoice, SystemSpec]:
+    """Let the guard choose the system's parts, save ``output`` as a system folder and return the
+    choice and the spec saved; ``late``: the search-time stage sampled mode offers (see :func:`late_stage`)."""
     spec, decisions = select_system(
         corpus,
         labels,
@@ -296,11 +298,12 @@ def build_system(
         late=late if sampled else None,
     )
     SearchSystem(spec, corpus, output).save(output)
-    return SystemChoice(
+    choice = SystemChoice(
         shipped=spec.describe(),
         dropped=[d.part for d in decisions if not d.kept and d.part != "system"],
         decisions=[d.as_dict() for d in decisions],
     )
+    return choice, spec
 
 
 def late_stage(settings: AdaptSettings, teacher_rate: float | None = None) -> tuple[LateStage | None, str | None]:

@@ -134,20 +134,17 @@ def select_system(
         current = best
     stage, run, scores = current
 
-    if sampled and late is not None:
+    offered, late = (late if sampled else None), None
+    if offered is not None:
         teacher_cheap = FirstStage((base_model,), teacher_fusion)
-        scorer = system.late_scorer(late.model)
-        late_run = late_stage_run(teacher_cheap, late, system.retriever, scorer, queries, corpus)
+        scorer = system.late_scorer(offered.model)
+        late_run = late_stage_run(teacher_cheap, offered, system.retriever, scorer, queries, corpus)
         late_scores = pseudo_ndcg(late_run, qrels, settings.k)
-        described = f"{teacher_cheap.describe()} >> {late.describe()}"
+        described = SystemSpec(teacher_cheap, late=offered).describe()
         decision = decide("late teacher", described, late_scores, stage.describe(), scores, settings.alpha)
         decisions.append(decision)
         if decision.kept:
-            stage, run, scores = teacher_cheap, late_run, late_scores
-        else:
-            late = None
-    else:
-        late = None
+            stage, run, scores, late = teacher_cheap, late_run, late_scores, offered
 
     rerank = None
     if reranker is not None:
