@@ -11,7 +11,10 @@ Texts still missing are encoded through :func:`~pseudorel.retrieval.encoding.enc
 
 from __future__ import annotations
 
+import contextlib
+import math
 import shutil
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,25 +31,113 @@ def _digest(text: str) -> str:
 
 
 class EmbeddingStore:
-    """Text digest -> embedding, for one model setting, in ``root``."""
+    """Text digest -> embedding, for one model setting, in ``root``.
+
+    Parts stay few: once ``fanout`` parts of one size tier (rows, in powers of ``fanout``) exist,
+    they are merged into one of the next tier, so a store that gains a small part per search (a
+    late stage serving queries) keeps O(log n) files instead of one per search. A store object
+    remembers the parts it has read and reads only new ones on :meth:`refresh`; hold one (see
+    :meth:`shared`) where the same store is asked many times.
+    """
+
+    fanout = 4
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._rows: dict[str, np.ndarray] = {}
+        self._parts: dict[str, int] = {}  # part file name -> rows, for the parts read or written here
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, root: str | Path) -> EmbeddingStore:
+        """One store object per folder in this process (its rows stay in memory)."""
+        key = Path(root).resolve()
+        with _SHARED_LOCK:
+            return _SHARED.setdefault(key, cls(key))
+
+    def refresh(self) -> int:
+        """Read the parts written since the last call, by any process; returns how many."""
+        read = 0
+        with self._lock:
+            for part in sorted(self.root.glob("part-*.npz")):
+                if part.name in self._parts:
+                    continue
+                try:
+                    with np.load(part) as data:
+                        digests, emb = data["digests"].tolist(), data["embeddings"]
+                except FileNotFoundError:  # merged away by another process meanwhile: its rows are in the merged part
+                    continue
+                self._rows.update(zip(digests, emb, strict=True))
+                self._parts[part.name] = len(digests)
+                read += 1
+        return read
 
     def load(self) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        for part in sorted(self.root.glob("part-*.npz")):
-            with np.load(part) as data:
-                for digest, row in zip(data["digests"].tolist(), data["embeddings"], strict=True):
-                    found[digest] = row
-        return found
+        """Every embedding in the store."""
+        self.refresh()
+        return self._rows
+
+    def lookup(self, digests: list[str]) -> dict[str, np.ndarray]:
+        """The embeddings of those ``digests`` the store holds (after reading any new parts)."""
+        self.refresh()
+        return {d: self._rows[d] for d in digests if d in self._rows}
 
     def add(self, digests: list[str], embeddings: np.ndarray) -> None:
         if not digests:
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        with atomic_write(self.root / f"part-{uuid.uuid4().hex}.npz", "wb", encoding=None) as f:
+        name = self._write(digests, embeddings)
+        with self._lock:
+            self._rows.update(zip(digests, embeddings, strict=True))
+            self._parts[name] = len(digests)
+        self.compact()
+
+    def compact(self) -> int:
+        """Merge ``fanout`` parts of a size tier into one, until no tier has that many; returns the
+        number of merges. The merged part is written before its sources are removed, so a reader
+        at any moment finds every row (at worst twice)."""
+        merges = 0
+        while group := self._full_tier():
+            try:
+                loaded = []
+                for name in group:
+                    with np.load(self.root / name) as data:
+                        loaded.append((data["digests"].tolist(), data["embeddings"]))
+            except FileNotFoundError:  # another process merged them first
+                with self._lock:
+                    for name in group:
+                        self._parts.pop(name, None)
+                self.refresh()
+                continue
+            digests = [d for part, _ in loaded for d in part]
+            merged = self._write(digests, np.concatenate([emb for _, emb in loaded]))
+            with self._lock:
+                for name in group:
+                    self._parts.pop(name, None)
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.root / name).unlink()
+                self._parts[merged] = len(digests)
+            merges += 1
+        return merges
+
+    def _full_tier(self) -> list[str]:
+        tiers: dict[int, list[str]] = {}
+        with self._lock:
+            for name, rows in sorted(self._parts.items()):
+                tier = int(math.log(max(rows, 1), self.fanout))
+                tiers.setdefault(tier, []).append(name)
+        full = [names for names in tiers.values() if len(names) >= self.fanout]
+        return full[0][: self.fanout] if full else []
+
+    def _write(self, digests: list[str], embeddings: np.ndarray) -> str:
+        name = f"part-{uuid.uuid4().hex}.npz"
+        with atomic_write(self.root / name, "wb", encoding=None) as f:
             np.savez(f, digests=np.array(digests), embeddings=embeddings.astype(np.float32, copy=False))
+        return name
+
+
+_SHARED: dict[Path, EmbeddingStore] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def encode_by_content(
@@ -63,10 +154,13 @@ def encode_by_content(
     executor=None,
     model_name: str | None = None,
     stats: dict | None = None,
+    keep: bool = False,
 ) -> np.ndarray:
     """Embeddings of ``texts`` in input order (float32), each text encoded at most once per model
     setting across runs. ``stats`` (if given) receives ``texts``, ``encoded`` (how many were
-    computed now) and ``seconds`` (their encoding time)."""
+    computed now) and ``seconds`` (their encoding time). ``keep``: hold the store in memory for
+    later calls in this process (a search-time caller asking for a few texts at a time), so each
+    call reads only parts written since, not the whole store."""
 
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
@@ -74,9 +168,10 @@ def encode_by_content(
     precision = cache_precision(backend)
     route = (task or "") if is_asymmetric(model) else ""
     setting = text_digest(model_id, str(model.max_seq_length), precision, prompt or "", route)[:24]
-    store = EmbeddingStore((cache_dir or embedding_cache_dir()) / "by_text" / setting)
+    root = (cache_dir or embedding_cache_dir()) / "by_text" / setting
+    store = EmbeddingStore.shared(root) if keep else EmbeddingStore(root)
     digests = [_digest(t) for t in texts]
-    known = store.load()
+    known = store.lookup(digests)
     missing: dict[str, str] = {}
     for digest, text in zip(digests, texts, strict=True):
         if digest not in known:
@@ -104,6 +199,4 @@ def encode_by_content(
         shutil.rmtree(pending, ignore_errors=True)
     if stats is not None:
         stats.update(texts=len(texts), encoded=len(missing), seconds=round(time.perf_counter() - start, 2))
-    if not texts:
-        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
     return np.stack([known[d] for d in digests]).astype(np.float32, copy=False)

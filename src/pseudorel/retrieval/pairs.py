@@ -40,6 +40,7 @@ class PairScorer:
             executor=self.executor,
             model_name=self.name,
             stats=stats,
+            keep=True,  # asked again at every search: read the store once, then only what is new
         )
         return _unit(emb)
 
