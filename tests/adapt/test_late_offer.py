@@ -17,10 +17,37 @@ def test_a_fast_teacher_is_offered_at_the_default_depth():
     assert late_stage(SETTINGS, teacher_rate=None)[0] == LateStage("big", 20)  # not measured: offered
 
 
-def test_a_slow_teacher_is_not_offered_and_the_reason_says_the_wait():
+def test_a_slower_teacher_reads_fewer_documents_and_the_reason_says_the_wait():
     late, why = late_stage(SETTINGS, teacher_rate=0.34)  # an AVX2-only CPU on long documents
-    assert late is None and "about 59 s, over the 30 s limit" in why
-    assert late_stage(replace(SETTINGS, late_max_seconds=None), 0.34)[0] == LateStage("big", 20)
+    assert late == LateStage("big", 10)  # 10 documents: about 29 s, within the limit
+    assert "about 59 s, over the 30 s limit" in why and "depth lowered to 10 (about 29 s)" in why
+    assert late_stage(replace(SETTINGS, late_max_seconds=None), 0.34) == (LateStage("big", 20), None)
+
+
+def test_a_teacher_too_slow_for_one_page_is_not_offered():
+    late, why = late_stage(SETTINGS, teacher_rate=0.2)  # 10 documents would take 50 s
+    assert late is None and "about 100 s, over the 30 s limit" in why and "lowered" not in why
+    asked_five = replace(SETTINGS, late_depth=5)  # a user's own shallow depth is kept if it fits
+    assert late_stage(asked_five, teacher_rate=0.2) == (LateStage("big", 5), None)
+
+
+def test_the_command_says_what_was_left_out(capsys, tmp_path):
+    from pseudorel.cli.adapt import print_outcome
+    from pseudorel.report.run_report import RunReport, SystemChoice
+
+    report = RunReport(
+        teacher={"retrievers": ["bm25", "big"], "mode": "sampled", "reason": "slow"},
+        late_lowered="big reads 0.34 documents/s here; depth lowered to 10",
+        system=SystemChoice(shipped="bm25+base, big@10"),
+    )
+    print_outcome(report, tmp_path, reranker=True)
+    out = capsys.readouterr().out
+    assert "late stage: depth lowered: big reads 0.34" in out and f"reranker: {tmp_path / 'reranker'}" in out
+    report.reranker_skipped, report.late_lowered, report.late_skipped = "no reader", None, "--late-depth 0"
+    print_outcome(report, tmp_path, reranker=True)
+    out = capsys.readouterr().out
+    assert "reranker: not trained: no reader" in out and "late stage: not offered: --late-depth 0" in out
+    assert f"reranker: {tmp_path / 'reranker'}" not in out and "lowered" not in out
 
 
 def test_depth_zero_or_no_expensive_teacher_offers_nothing():

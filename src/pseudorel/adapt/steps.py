@@ -251,9 +251,13 @@ def system_stage(run: Run, corpus, labels: pd.DataFrame, held_out: list[str], re
     rate = (run.report.teacher or {}).get("estimates", {}).get("teacher_docs_per_second")
     late = None
     if sampled:
-        late, run.report.late_skipped = late_stage(run.settings, rate)
-        if run.report.late_skipped:
-            logger.info("late stage: not offered: %s", run.report.late_skipped)
+        late, why = late_stage(run.settings, rate)
+        if late is None:
+            run.report.late_skipped = why
+        else:
+            run.report.late_lowered = why
+        if why:
+            logger.info("late stage: %s: %s", "not offered" if late is None else "depth lowered", why)
     run.report.system, spec = build_system(
         corpus, labels, held_out, run.output, run.settings, retrievers, sampled, late
     )
@@ -306,21 +310,31 @@ def build_system(
     return choice, spec
 
 
+# a late stage shallower than a page of results would leave some of the first page unread by the teacher
+MIN_LATE_DEPTH = 10
+
+
 def late_stage(settings: AdaptSettings, teacher_rate: float | None = None) -> tuple[LateStage | None, str | None]:
-    """Sampled mode's offer of the expensive teacher at search time, or None and why not:
-    ``late_depth`` 0, or a search none of whose documents it has read would wait longer than
-    ``late_max_seconds`` at ``teacher_rate`` (its documents/s measured here; None: not measured)."""
+    """Sampled mode's offer of the expensive teacher at search time, and why it departs from the
+    request: None where ``late_depth`` is 0, or where a search none of whose documents it has read
+    would wait longer than ``late_max_seconds`` at ``teacher_rate`` (its documents/s measured here;
+    None: not measured) even over one page (``MIN_LATE_DEPTH``); a lower depth where that fits."""
     expensive = split_teacher(settings.labels.retrievers)[1]
     if not settings.late_depth or not expensive:
         return None, "--late-depth 0" if expensive else None
     late = LateStage(dense_models(expensive)[0], settings.late_depth)
     limit = settings.late_max_seconds
     if teacher_rate and limit is not None and late.depth / teacher_rate > limit:
-        wait = late.depth / teacher_rate
-        return None, (
+        why = (
             f"{late.model} reads {teacher_rate:.2f} documents/s here, so a search over {late.depth} documents it "
-            f"has not read would wait about {wait:.0f} s, over the {limit:g} s limit (--late-max-seconds)"
+            f"has not read would wait about {late.depth / teacher_rate:.0f} s, over the {limit:g} s limit "
+            "(--late-max-seconds)"
         )
+        fits = int(teacher_rate * limit)
+        if fits < min(MIN_LATE_DEPTH, late.depth):
+            return None, why
+        lowered = f"{why}; depth lowered to {fits} (about {fits / teacher_rate:.0f} s)"
+        return LateStage(late.model, fits, late.weight), lowered
     return late, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import typer
@@ -116,6 +117,14 @@ def adapt(
         report = run_adapt(
             docs, output, unlabeled, settings, backend, evaluation, split, scorer, command_line(), runner
         )
+    print_outcome(report, output, reranker)
+    if report.evaluation:
+        _print_against_baselines(report.evaluation, split)
+    typer.echo(f"total {report.seconds['total']:.0f} s; report: {output / 'report.html'} (and report.json)")
+
+
+def print_outcome(report, output: Path, reranker: bool) -> None:
+    """What the run made and shipped, and what it left out and why (``report``: a RunReport)."""
     typer.echo(
         f"teacher: {', '.join(report.teacher['retrievers'])}, {report.teacher['mode']} ({report.teacher['reason']})"
     )
@@ -124,15 +133,14 @@ def adapt(
     typer.echo(f"retriever: {output / 'retriever'}")
     if report.reranker_skipped:
         typer.echo(f"reranker: not trained: {report.reranker_skipped}")
-    if report.late_skipped:
-        typer.echo(f"late stage: not offered: {report.late_skipped}")
     elif reranker:
         typer.echo(f"reranker: {output / 'reranker'}")
+    if report.late_skipped:
+        typer.echo(f"late stage: not offered: {report.late_skipped}")
+    if report.late_lowered:
+        typer.echo(f"late stage: depth lowered: {report.late_lowered}")
     dropped = ", ".join(report.system.dropped) or "nothing"
     typer.echo(f"system: {report.system.shipped} (dropped by the guard: {dropped})")
-    if report.evaluation:
-        _print_against_baselines(report.evaluation, split)
-    typer.echo(f"total {report.seconds['total']:.0f} s; report: {output / 'report.html'} (and report.json)")
 
 
 ROWS = {

@@ -89,6 +89,8 @@ def _summary(report: RunReport, warnings: list[str], scores: tuple[float, float]
         body += f"<p>Reranker not trained: {esc(report.reranker_skipped)}.</p>"
     if report.late_skipped:
         body += f"<p>Teacher not offered at search time: {esc(report.late_skipped)}.</p>"
+    if report.late_lowered:
+        body += f"<p>Teacher at search time over fewer documents: {esc(report.late_lowered)}.</p>"
     if warnings:
         body += "".join(f'<div class="warning">⚠ {esc(w)}</div>' for w in warnings)
     else:

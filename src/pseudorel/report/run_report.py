@@ -37,6 +37,7 @@ class RunReport:
     student: dict | None = None  # sampled mode: the student that carries the teacher to the corpus
     reranker_skipped: str | None = None  # why no reranker was trained
     late_skipped: str | None = None  # sampled mode: why the teacher was not offered at search time
+    late_lowered: str | None = None  # sampled mode: why it was offered over fewer documents than asked
     reranker_pairs: int | None = None
     examples: int | None = None  # training queries (towers) or examples the retriever learned from
     refresh: list[dict] | None = None  # what each refresh round did
