@@ -166,8 +166,8 @@ LateDepthOpt = Annotated[
 LateMaxSecondsOpt = Annotated[
     float,
     typer.Option(
-        help="The late stage is offered only where a search over documents the teacher has not read yet "
-        "would wait at most this long at the teacher's speed measured here."
+        help="A search over documents the teacher has not read yet waits at most this long at the teacher's "
+        "speed measured here: the late stage reads fewer documents to fit (not below 10), or is not offered."
     ),
 ]
 TeacherFusionOpt = Annotated[
