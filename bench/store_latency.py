@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=1000)
     parser.add_argument("--stored", type=int, default=10000)
     args = parser.parse_args()
-    from pseudorel.retrieval.embedding_store import EmbeddingStore, _digest
+    from pseudorel.retrieval.embedding_store import EmbeddingStore, _digest, encode_by_content
     from pseudorel.retrieval.encoding import is_asymmetric
     from pseudorel.retrieval.models import load_bi_encoder, model_fingerprint, resolve_model
 
@@ -88,13 +88,10 @@ def main() -> None:
             cache = Path(tmp)
             dim = model.get_embedding_dimension()
             # the documents read before serving, as one part in the folder encode_by_content uses
-            probe = cache / "probe"
-            from pseudorel.retrieval.embedding_store import encode_by_content
-
-            encode_by_content(model, ["probe"], model_id, task="document", cache_dir=probe, progress=False)
-            setting = next((probe / "by_text").iterdir()).name
+            encode_by_content(model, ["probe"], model_id, task="document", cache_dir=cache, progress=False)
+            (setting,) = (cache / "by_text").iterdir()
             rows = np.random.default_rng(1).standard_normal((args.stored, dim)).astype(np.float32)
-            EmbeddingStore(cache / "by_text" / setting).add([_digest(t) for t in stored], rows)
+            EmbeddingStore(setting).add([_digest(t) for t in stored], rows)
             report.data["ways"][way] = serve(model, model_id, cache, stored, args.searches, held)
         report.save(markdown(report.data))
     before, now = (r["cached_search_s"][args.searches] for r in report.data["ways"].values())

@@ -45,7 +45,7 @@ class EmbeddingStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._rows: dict[str, np.ndarray] = {}
-        self._parts: dict[str, int] = {}  # part file name -> rows, for the parts read or written here
+        self._parts: dict[str, list[str]] = {}  # part file name -> its digests, for the parts read or written here
         self._lock = threading.Lock()
 
     @classmethod
@@ -68,7 +68,7 @@ class EmbeddingStore:
                 except FileNotFoundError:  # merged away by another process meanwhile: its rows are in the merged part
                     continue
                 self._rows.update(zip(digests, emb, strict=True))
-                self._parts[part.name] = len(digests)
+                self._parts[part.name] = digests
                 read += 1
         return read
 
@@ -89,42 +89,34 @@ class EmbeddingStore:
         name = self._write(digests, embeddings)
         with self._lock:
             self._rows.update(zip(digests, embeddings, strict=True))
-            self._parts[name] = len(digests)
+            self._parts[name] = list(digests)
         self.compact()
 
     def compact(self) -> int:
         """Merge ``fanout`` parts of a size tier into one, until no tier has that many; returns the
-        number of merges. The merged part is written before its sources are removed, so a reader
-        at any moment finds every row (at worst twice)."""
+        number of merges. The merged part is written (from the rows in memory) before its sources
+        are removed, so a reader at any moment finds every row (at worst twice, where two processes
+        merge the same parts at once)."""
         merges = 0
         while group := self._full_tier():
-            try:
-                loaded = []
-                for name in group:
-                    with np.load(self.root / name) as data:
-                        loaded.append((data["digests"].tolist(), data["embeddings"]))
-            except FileNotFoundError:  # another process merged them first
-                with self._lock:
-                    for name in group:
-                        self._parts.pop(name, None)
-                self.refresh()
-                continue
-            digests = [d for part, _ in loaded for d in part]
-            merged = self._write(digests, np.concatenate([emb for _, emb in loaded]))
+            with self._lock:
+                digests = [d for name in group for d in self._parts[name]]
+                rows = np.stack([self._rows[d] for d in digests])
+            merged = self._write(digests, rows)
             with self._lock:
                 for name in group:
-                    self._parts.pop(name, None)
-                    with contextlib.suppress(FileNotFoundError):
+                    del self._parts[name]
+                    with contextlib.suppress(FileNotFoundError):  # another process merged it too
                         (self.root / name).unlink()
-                self._parts[merged] = len(digests)
+                self._parts[merged] = digests
             merges += 1
         return merges
 
     def _full_tier(self) -> list[str]:
         tiers: dict[int, list[str]] = {}
         with self._lock:
-            for name, rows in sorted(self._parts.items()):
-                tier = int(math.log(max(rows, 1), self.fanout))
+            for name, digests in sorted(self._parts.items()):
+                tier = int(math.log(max(len(digests), 1), self.fanout))
                 tiers.setdefault(tier, []).append(name)
         full = [names for names in tiers.values() if len(names) >= self.fanout]
         return full[0][: self.fanout] if full else []
