@@ -46,20 +46,24 @@ CACHE = Path(__file__).parent / "cache"
 BASE = "all-MiniLM-L6-v2"
 
 
-def tfidf(token_ids: list[list[int]], vocab: int) -> sparse.csr_matrix:
+def tfidf(token_ids: list[list[int]], vocab: int, idf: np.ndarray | None = None):
+    """(L2-normalised tf-idf rows, idf); ``idf``: the corpus's (queries are weighted by it), else computed here."""
     rows = [i for i, ids in enumerate(token_ids) for _ in ids]
     counts = sparse.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(token_ids))), shape=(len(token_ids), vocab))
     counts.sum_duplicates()
-    df = np.bincount(counts.indices, minlength=vocab)
-    idf = np.log((1 + len(token_ids)) / (1 + df)) + 1
+    if idf is None:
+        df = np.bincount(counts.indices, minlength=vocab)
+        idf = np.log((1 + len(token_ids)) / (1 + df)) + 1
     x = counts.multiply(idf[None, :]).tocsr()
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
-    return sparse.diags(1 / np.maximum(norms, 1e-9)) @ x
+    return sparse.diags(1 / np.maximum(norms, 1e-9)) @ x, idf
 
 
 def token_prior(embedder, used: np.ndarray) -> np.ndarray:
     """nomic's embedding of each used word piece read alone (no prefix), cached."""
-    path = CACHE / "distill_static" / "token_prior.npz"
+    from pseudorel.retrieval.models import model_fingerprint
+
+    path = CACHE / "distill_static" / f"token_prior_{model_fingerprint(str(embedder.path))}.npz"
     known: dict[int, np.ndarray] = {}
     if path.exists():
         saved = np.load(path)
@@ -130,11 +134,12 @@ def main() -> None:
     nomic = load_bi_encoder("nomic")
     texts = [data.corpus[d].full_text for d in ids]
     token_ids = nomic.tokenizer(texts, truncation=True, max_length=nomic.max_seq_length, add_special_tokens=False)
-    x_all = tfidf([np.asarray(t, dtype=np.int64) for t in token_ids["input_ids"]], nomic.tokenizer.vocab_size)
+    x_all, idf = tfidf([np.asarray(t, dtype=np.int64) for t in token_ids["input_ids"]], nomic.tokenizer.vocab_size)
     prior = token_prior(nomic, np.unique(x_all.indices))
     y_read = normalise(teacher_embeddings("nomic", [], [texts[i] for i in read_rows]))
     q_nomic = normalise(teacher_embeddings("nomic", [queries[q] for q in qids], []))
     q_tokens = nomic.tokenizer([queries[q] for q in qids], add_special_tokens=False)["input_ids"]
+    x_q, _ = tfidf([np.asarray(t, dtype=np.int64) for t in q_tokens], nomic.tokenizer.vocab_size, idf)
 
     rng = np.random.default_rng(0)
     check = rng.random(len(read_rows)) < 0.2
@@ -142,8 +147,6 @@ def main() -> None:
     minilm = DenseRetriever(data.corpus, BASE, progress=False).search(queries, 100)
     runs = {"hybrid (BM25 + MiniLM)": fuse([bm25, minilm], "interpolate")}
     label_free = {}
-    unread = np.ones(len(ids), dtype=bool)
-    unread[read_rows] = False
     for ridge in [None, *args.ridges]:
         name = "prior only" if ridge is None else f"kernel ridge {ridge:g}"
         held = StaticStudent(prior, x_all[read_rows[~check]], y_read[~check], ridge)
@@ -152,7 +155,6 @@ def main() -> None:
         docs = student.predict(x_all)
         mixed = docs.copy()
         mixed[read_rows] = y_read
-        x_q = tfidf([np.asarray(t, dtype=np.int64) for t in q_tokens], nomic.tokenizer.vocab_size)
         for query_side, q in (("nomic queries", q_nomic), ("student queries", student.predict(x_q))):
             for index, d in (("student docs", docs), ("nomic where read", mixed)):
                 run = top_run(q @ d.T, qids, ids)
@@ -168,7 +170,7 @@ def main() -> None:
         "test_ndcg@10": table,
     }
     lines = [
-        f"{len(read_rows)} of {len(ids)} documents read by the teacher (fit); unread: {int(unread.sum())}.",
+        f"{len(read_rows)} of {len(ids)} documents read by the teacher (fit); unread: {len(ids) - len(read_rows)}.",
         "",
         "Label-free: cosine of predicted and nomic's embedding on read documents left out of the fit: "
         + ", ".join(f"{k} {v}" for k, v in label_free.items()),
